@@ -1,0 +1,147 @@
+/**
+ * The one typed configuration both front ends (keepalived-style and TOML) produce.
+ * Semantic checks (config/validate.ts) run on this, so both formats get the same diagnostics.
+ */
+
+/** A position in a source file, 1-based. */
+export interface SourcePos {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export type Severity = "error" | "warning" | "note";
+
+/** Printed as `FILE:LINE:COL: severity: message`. */
+export interface Diagnostic extends SourcePos {
+  severity: Severity;
+  message: string;
+}
+
+/** A virtual address: `ADDR[/PREFIX] [brd X] [dev IF] [scope S] [label L]`. */
+export interface VipConfig {
+  address: string;
+  /** defaults to 32 */
+  prefixLen: number;
+  brd?: string;
+  dev?: string;
+  scope?: string;
+  label?: string;
+}
+
+export interface TrackRef {
+  name: string;
+  /** undefined: use the tracked object's own weight (or, for interfaces, go to Fault) */
+  weight?: number;
+  /** keepalived's `weight N reverse` */
+  reverse?: boolean;
+}
+
+export interface NotifyConfig {
+  notify?: string;
+  master?: string;
+  backup?: string;
+  fault?: string;
+  stop?: string;
+}
+
+export type AuthConfig =
+  | { type: "none" }
+  /** password exactly as configured; the wire form is its first 8 bytes */
+  | { type: "pass"; password: string }
+  | { type: "ah"; password: string };
+
+export interface InstanceConfig {
+  name: string;
+  /** `state MASTER|BACKUP`: a hint; election decides unless priority is 255 */
+  initialState: "MASTER" | "BACKUP";
+  interface: string;
+  vrid: number;
+  priority: number;
+  advertIntervalSec: number;
+  version: 2 | 3;
+  auth: AuthConfig;
+  vips: VipConfig[];
+  excludedVips: VipConfig[];
+  preempt: boolean;
+  preemptDelaySec: number;
+  garpMasterDelaySec: number;
+  garpMasterRepeat: number;
+  garpMasterRefreshSec: number;
+  garpMasterRefreshRepeat: number;
+  /** vrrp's default true; keepalived's `vrrp_higher_prio_send_advert` */
+  higherPrioSendAdvert: boolean;
+  mcastSrcIp?: string;
+  unicastSrcIp?: string;
+  unicastPeers: string[];
+  trackInterfaces: TrackRef[];
+  trackScripts: TrackRef[];
+  trackFiles: TrackRef[];
+  notify: NotifyConfig;
+  smtpAlert: boolean;
+  dontTrackPrimary: boolean;
+  accept: boolean;
+}
+
+export interface VrrpScriptConfig {
+  name: string;
+  script: string;
+  intervalSec: number;
+  timeoutSec: number;
+  rise: number;
+  fall: number;
+  weight: number;
+  weightReverse: boolean;
+  user?: string;
+}
+
+export interface TrackFileConfig {
+  name: string;
+  file: string;
+  weight: number;
+  weightReverse: boolean;
+  initValue?: number;
+}
+
+export interface SyncGroupConfig {
+  name: string;
+  members: string[];
+  notify: NotifyConfig;
+}
+
+export interface GlobalConfig {
+  routerId?: string;
+  vrrpVersion: 2 | 3;
+  garpMasterDelaySec: number;
+  garpMasterRepeat: number;
+  garpMasterRefreshSec: number;
+  garpMasterRefreshRepeat: number;
+  higherPrioSendAdvert: boolean;
+  scriptUser?: string;
+  enableScriptSecurity: boolean;
+  mcastGroup4: string;
+  /** vrrp's own: control socket path (default /run/vrrp/vrrp.sock) */
+  controlSocket: string;
+  /** vrrp's own: where administrative state is kept (default /var/lib/vrrp) */
+  stateDir: string;
+  /** notify script timeout, seconds */
+  scriptTimeoutSec: number;
+}
+
+export interface Config {
+  global: GlobalConfig;
+  instances: InstanceConfig[];
+  scripts: VrrpScriptConfig[];
+  trackFiles: TrackFileConfig[];
+  syncGroups: SyncGroupConfig[];
+}
+
+/** A parse: the config (possibly partial), every diagnostic, and where each instance was declared. */
+export interface LoadResult {
+  config: Config;
+  diagnostics: Diagnostic[];
+  /** the file and format actually read */
+  source: { file: string; format: "keepalived" | "toml" };
+  /** positions of instances and their keywords, for semantic diagnostics: key like `instance:NAME` or `instance:NAME:virtual_router_id` */
+  positions: Map<string, SourcePos>;
+}

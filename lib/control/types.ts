@@ -1,0 +1,65 @@
+/**
+ * Control socket protocol: newline-delimited JSON, one request, one reply.
+ * This module is the single source of truth for the shapes (documented in docs/control.md).
+ */
+
+export type Request =
+  | { op: "status"; instance?: string }
+  | { op: "down"; instance: string }
+  | { op: "up"; instance: string }
+  | { op: "reload" };
+
+export interface DropCounters {
+  [reason: string]: number;
+}
+
+export interface VipStatus {
+  address: string;
+  prefixLen: number;
+  dev: string;
+  /** whether the address is configured on this host right now */
+  present: boolean;
+}
+
+export interface InstanceStatus {
+  name: string;
+  interface: string;
+  vrid: number;
+  state: "initialize" | "backup" | "master" | "fault";
+  adminDown: boolean;
+  basePriority: number;
+  effectivePriority: number;
+  /** what moved the priority away from base, e.g. `script chk_nginx -20` */
+  priorityAdjustments: string[];
+  /** the master's primary IP as last heard (ours when master), null when unknown */
+  masterIp: string | null;
+  vips: VipStatus[];
+  lastTransition: { from: string; to: string; reason: string; at: string } | null;
+  advertsSent: number;
+  advertsReceived: number;
+  drops: DropCounters;
+  /** set while a split brain is being repaired (we heard a lower-priority master) */
+  splitBrain: { peer: string; priority: number; at: string } | null;
+}
+
+export interface StatusReply {
+  ok: true;
+  version: 1;
+  pid: number;
+  configFile: string;
+  startedAt: string;
+  instances: InstanceStatus[];
+}
+
+export type Reply =
+  | StatusReply
+  | { ok: true; message: string }
+  | { ok: false; error: string; diagnostics?: string[] };
+
+/** What the daemon gives the control server; the server holds no state of its own. */
+export interface DaemonApi {
+  status(instance?: string): StatusReply | { ok: false; error: string };
+  adminDown(instance: string): Promise<Reply>;
+  adminUp(instance: string): Promise<Reply>;
+  reload(): Promise<Reply>;
+}

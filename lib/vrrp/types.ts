@@ -1,0 +1,121 @@
+/**
+ * The contract of the pure protocol core: what goes into it and what comes out.
+ * Nothing here performs I/O; addresses are dotted-quad strings.
+ */
+
+/** A decoded VRRPv2 advertisement (RFC 3768 §5.3). */
+export interface Advertisement {
+  /** §5.3.3 Virtual Rtr ID, 1..255 on the wire (0 decodes but is dropped by instance checks). */
+  vrid: number;
+  /** §5.3.4 priority, 0..255. */
+  priority: number;
+  /** §5.3.7 Adver Int, whole seconds. */
+  advertIntervalSec: number;
+  /** §5.3.6 Auth Type: 0 none, 1 simple text password, 2 IP-AH. */
+  authType: number;
+  /** §5.3.10 the 8 octets of authentication data, exactly as on the wire. */
+  authData: Uint8Array;
+  /** §5.3.9 the virtual addresses, in packet order. */
+  addresses: string[];
+}
+
+/** What the IPv4 header of a received advert said (RFC 3768 §5.2). */
+export interface IpInfo {
+  source: string;
+  destination: string;
+  ttl: number;
+  /** header length in bytes (IHL × 4) */
+  headerBytes: number;
+}
+
+/** Why a packet was dropped: a closed set, one counter each (RFC 3768 §7.1). */
+export const DropReason = {
+  // what the bytes alone tell (codec)
+  truncated: "truncated",
+  notIpv4: "notIpv4",
+  badIpHeader: "badIpHeader",
+  notVrrp: "notVrrp",
+  badTtl: "badTtl",
+  badVersion: "badVersion",
+  badType: "badType",
+  badLength: "badLength",
+  badChecksum: "badChecksum",
+  unknownAuthType: "unknownAuthType",
+  authTypeAh: "authTypeAh",
+  // what needs the instance (beside the state machine)
+  unknownVrid: "unknownVrid",
+  authTypeMismatch: "authTypeMismatch",
+  authFailure: "authFailure",
+  intervalMismatch: "intervalMismatch",
+  addressListMismatch: "addressListMismatch",
+  ownAdvert: "ownAdvert",
+  adminDown: "adminDown",
+} as const;
+export type DropReason = typeof DropReason[keyof typeof DropReason];
+
+/** Decoding never throws: it gives an advert or a drop reason. */
+export type DecodeResult =
+  | { ok: true; advert: Advertisement; ip?: IpInfo; checksum: number }
+  | { ok: false; reason: DropReason; detail: string; ip?: IpInfo };
+
+/** RFC 3768 §6.4 states plus keepalived's Fault. */
+export const Role = {
+  initialize: "initialize",
+  backup: "backup",
+  master: "master",
+  fault: "fault",
+} as const;
+export type Role = typeof Role[keyof typeof Role];
+
+/** Everything the state machine needs to know about one instance; never changes while it runs. */
+export interface InstanceParams {
+  name: string;
+  vrid: number;
+  /** configured priority, 1..255 (255 = address owner) */
+  basePriority: number;
+  advertIntervalSec: number;
+  /** our primary IPv4 address on the interface: the advert's source, the tie-breaker (§6.4.3) */
+  primaryIp: string;
+  vips: string[];
+  /** 0 none, 1 simple password; the password already truncated to 8 bytes */
+  authType: number;
+  authPass: string;
+  preempt: boolean;
+  preemptDelayMs: number;
+  /** keepalived's vrrp_higher_prio_send_advert: one last advert when stepping down to a higher priority */
+  higherPrioSendAdvert: boolean;
+  /** gratuitous ARP after becoming master: a second burst after the delay (0 = none) */
+  garpMasterDelayMs: number;
+  garpMasterRepeat: number;
+  /** periodic re-announce while master (0 = off), with that many ARPs each time */
+  garpMasterRefreshMs: number;
+  garpMasterRefreshRepeat: number;
+}
+
+/** Events are past-tense facts handed to `step()`. */
+export type FsmEvent =
+  | { type: "startup" }
+  | { type: "advertReceived"; advert: Advertisement; source: string }
+  | { type: "deadlineReached" }
+  | { type: "shutdownRequested" }
+  | { type: "adminDownRequested" }
+  | { type: "adminUpRequested" }
+  | { type: "faultRaised"; reason: string }
+  | { type: "faultCleared"; reason: string }
+  | { type: "priorityChanged"; effectivePriority: number; reason: string };
+
+/** Actions are imperatives the shell executes in order. */
+export type FsmAction =
+  | { type: "sendAdvert"; advert: Advertisement }
+  | { type: "addVips" }
+  | { type: "removeVips" }
+  | { type: "sendGratuitousArp"; why: "becameMaster" | "repeat" | "refresh" | "splitBrain" }
+  | { type: "stateChanged"; from: Role; to: Role; reason: string }
+  | { type: "packetDropped"; reason: DropReason; detail: string }
+  | { type: "log"; level: "debug" | "info" | "warn"; message: string }
+  | { type: "anomaly"; message: string };
+
+export interface StepResult<S> {
+  state: S;
+  actions: FsmAction[];
+}
