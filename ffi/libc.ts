@@ -1,0 +1,128 @@
+/**
+ * The one libc symbols table. Every parameter carries its C type and name; numbers below were
+ * verified against glibc headers on x86_64 Linux.
+ */
+
+/** Symbols used by the socket layer. `poll` is `nonblocking` so a wait never blocks the event loop. */
+export const LIBC_SYMBOLS = {
+  /** int *__errno_location(void): errno of the calling thread. */
+  __errno_location: { parameters: [], result: "pointer" },
+  /** char *strerror(int errnum) */
+  strerror: { parameters: ["i32" /* int errnum */], result: "pointer" },
+  /** int socket(int domain, int type, int protocol) */
+  socket: { parameters: ["i32" /* int domain */, "i32" /* int type */, "i32" /* int protocol */], result: "i32" },
+  /** int close(int fd) */
+  close: { parameters: ["i32" /* int fd */], result: "i32" },
+  /** int setsockopt(int sockfd, int level, int optname, const void *optval, socklen_t optlen) */
+  setsockopt: {
+    parameters: [
+      "i32", /* int sockfd */
+      "i32", /* int level */
+      "i32", /* int optname */
+      "buffer", /* const void *optval */
+      "u32", /* socklen_t optlen */
+    ],
+    result: "i32",
+  },
+  /** int bind(int sockfd, const struct sockaddr *addr, socklen_t addrlen) */
+  bind: {
+    parameters: ["i32" /* int sockfd */, "buffer" /* const struct sockaddr *addr */, "u32" /* socklen_t addrlen */],
+    result: "i32",
+  },
+  /** ssize_t sendto(int sockfd, const void *buf, size_t len, int flags, const struct sockaddr *dest_addr, socklen_t addrlen) */
+  sendto: {
+    parameters: [
+      "i32", /* int sockfd */
+      "buffer", /* const void *buf */
+      "usize", /* size_t len */
+      "i32", /* int flags */
+      "buffer", /* const struct sockaddr *dest_addr */
+      "u32", /* socklen_t addrlen */
+    ],
+    result: "isize",
+  },
+  /** ssize_t recvfrom(int sockfd, void *buf, size_t len, int flags, struct sockaddr *src_addr, socklen_t *addrlen) */
+  recvfrom: {
+    parameters: [
+      "i32", /* int sockfd */
+      "buffer", /* void *buf */
+      "usize", /* size_t len */
+      "i32", /* int flags */
+      "buffer", /* struct sockaddr *src_addr (may be NULL) */
+      "buffer", /* socklen_t *addrlen (may be NULL) */
+    ],
+    result: "isize",
+  },
+  /** int ioctl(int fd, unsigned long request, void *argp): only pointer-argument requests are used. */
+  ioctl: {
+    parameters: ["i32" /* int fd */, "u64" /* unsigned long request */, "buffer" /* struct ifreq *argp */],
+    result: "i32",
+  },
+  /** unsigned int if_nametoindex(const char *ifname) */
+  if_nametoindex: { parameters: ["buffer" /* const char *ifname */], result: "u32" },
+  /** int eventfd(unsigned int initval, int flags) */
+  eventfd: { parameters: ["u32" /* unsigned int initval */, "i32" /* int flags */], result: "i32" },
+  /** ssize_t read(int fd, void *buf, size_t count) */
+  read: { parameters: ["i32" /* int fd */, "buffer" /* void *buf */, "usize" /* size_t count */], result: "isize" },
+  /** ssize_t write(int fd, const void *buf, size_t count) */
+  write: {
+    parameters: ["i32" /* int fd */, "buffer" /* const void *buf */, "usize" /* size_t count */],
+    result: "isize",
+  },
+  /**
+   * int poll(struct pollfd *fds, nfds_t nfds, int timeout), run on a worker thread. errno is not
+   * readable after it (another thread's), so a -1 result is simply retried.
+   */
+  poll: {
+    parameters: ["buffer" /* struct pollfd *fds */, "u64" /* nfds_t nfds */, "i32" /* int timeout (ms) */],
+    result: "i32",
+    nonblocking: true,
+  },
+  /** int open(const char *pathname, int flags) */
+  open: { parameters: ["buffer" /* const char *pathname */, "i32" /* int flags */], result: "i32" },
+  /** int setns(int fd, int nstype) */
+  setns: { parameters: ["i32" /* int fd */, "i32" /* int nstype */], result: "i32" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+let lib: Deno.DynamicLibrary<typeof LIBC_SYMBOLS> | null = null;
+
+/** The opened libc (`libc.so.6`), loaded on first use and kept for the life of the process. */
+export function libc(): Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"] {
+  lib ??= Deno.dlopen("libc.so.6", LIBC_SYMBOLS);
+  return lib.symbols;
+}
+
+/** Linux x86_64 constants (from the glibc/kernel headers, checked with a C program). */
+export const AF_INET = 2;
+export const AF_PACKET = 17;
+export const SOCK_RAW = 3;
+export const SOCK_DGRAM = 2;
+export const SOCK_NONBLOCK = 0o4000;
+export const SOCK_CLOEXEC = 0o2000000;
+export const SOL_SOCKET = 1;
+export const SO_BINDTODEVICE = 25;
+export const IPPROTO_IP = 0;
+export const IP_HDRINCL = 3;
+export const IP_MULTICAST_IF = 32;
+export const IP_MULTICAST_TTL = 33;
+export const IP_MULTICAST_LOOP = 34;
+export const IP_ADD_MEMBERSHIP = 35;
+export const MSG_DONTWAIT = 0x40;
+export const EFD_NONBLOCK = 0o4000;
+export const EFD_CLOEXEC = 0o2000000;
+export const POLLIN = 0x1;
+export const POLLERR = 0x8;
+export const POLLHUP = 0x10;
+export const POLLNVAL = 0x20;
+export const SIOCGIFFLAGS = 0x8913;
+export const SIOCGIFADDR = 0x8915;
+export const SIOCGIFHWADDR = 0x8927;
+export const IFF_UP = 0x1;
+export const IFF_RUNNING = 0x40;
+export const ETH_P_ALL = 0x0003;
+export const ETH_P_IP = 0x0800;
+export const ETH_P_ARP = 0x0806;
+export const PACKET_OUTGOING = 4;
+export const O_RDONLY = 0;
+export const O_CLOEXEC = 0o2000000;
+export const CLONE_NEWNET = 0x40000000;
