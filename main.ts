@@ -13,7 +13,7 @@ import { runAdmin } from "./lib/cli/admin.ts";
 import { runSniff } from "./lib/cli/sniff.ts";
 
 /** Exit codes shared by every command. */
-export const Exit = { ok: 0, failure: 1, usage: 2, noDaemon: 3 } as const;
+export const Exit = { ok: 0, failure: 1, usage: 2, noDaemon: 3, permissionDenied: 4 } as const;
 
 const DEFAULT_SOCKET = "/run/vrrp/vrrp.sock";
 

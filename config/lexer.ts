@@ -51,7 +51,10 @@ function lexInto(
       const [whole, , negate, id] = cond;
       const match = id === host.configId;
       if (id === "") {
-        diags.error({ file, line: lineNo, col: whole.length }, "conditional line needs an id after @");
+        diags.error(
+          { file, line: lineNo, col: whole.length },
+          "conditional line needs an id after @",
+        );
         continue;
       }
       if (negate ? match : !match) continue;
@@ -80,13 +83,16 @@ function substitute(
   pos: SourcePos,
   diags: Diagnostics,
 ): string {
-  return line.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (m, a, b, at) => {
-    const name = (a ?? b) as string;
-    const value = params.get(name);
-    if (value !== undefined) return value;
-    diags.warning({ ...pos, col: (at as number) + 1 }, `unknown parameter "$${name}" left as is`);
-    return m;
-  });
+  return line.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (m, a, b, at) => {
+      const name = (a ?? b) as string;
+      const value = params.get(name);
+      if (value !== undefined) return value;
+      diags.warning({ ...pos, col: (at as number) + 1 }, `unknown parameter "$${name}" left as is`);
+      return m;
+    },
+  );
 }
 
 /** Splits one line into tokens; `{` and `}` are tokens of their own. */
@@ -95,14 +101,18 @@ export function tokenize(line: string, file: string, lineNo: number, diags: Diag
   let i = 0;
   while (i < line.length) {
     const c = line[i];
-    if (c === " " || c === "\t" || c === "\v" || c === "\f" || c === "\r") {
+    // the same blank class the word scan below stops at, so every step makes progress
+    if (/\s/.test(c)) {
       i++;
       continue;
     }
     const pos = { file, line: lineNo, col: i + 1 };
     if (c === "!" || c === "#") break;
     if (c === "/" && line[i + 1] === "/") {
-      diags.warning(pos, `"//" comment: accepted here, but keepalived does not treat "//" as a comment`);
+      diags.warning(
+        pos,
+        `"//" comment: accepted here, but keepalived does not treat "//" as a comment`,
+      );
       break;
     }
     if (c === "{" || c === "}") {

@@ -32,8 +32,16 @@ export function suggest(word: string, candidates: Iterable<string>): string | un
   return bestDistance <= limit ? best : undefined;
 }
 
-/** `unknown keyword "x"` plus `; did you mean "y"?` when there is a close candidate. */
-export function unknownMessage(what: string, word: string, candidates: Iterable<string>): string {
+/**
+ * `unknown keyword "x" <context>` plus `; did you mean "y"?` when there is a close candidate.
+ */
+export function unknownMessage(
+  what: string,
+  word: string,
+  candidates: Iterable<string>,
+  context = "",
+): string {
   const s = suggest(word, candidates);
-  return `unknown ${what} "${word}"` + (s === undefined ? "" : `; did you mean "${s}"?`);
+  const head = `unknown ${what} "${word}"${context === "" ? "" : ` ${context}`}`;
+  return head + (s === undefined ? "" : `; did you mean "${s}"?`);
 }

@@ -8,65 +8,112 @@ export const LIBC_SYMBOLS = {
   /** int *__errno_location(void): errno of the calling thread. */
   __errno_location: { parameters: [], result: "pointer" },
   /** char *strerror(int errnum) */
-  strerror: { parameters: ["i32" /* int errnum */], result: "pointer" },
+  strerror: {
+    parameters: [
+      "i32", // int errnum
+    ],
+    result: "pointer",
+  },
   /** int socket(int domain, int type, int protocol) */
-  socket: { parameters: ["i32" /* int domain */, "i32" /* int type */, "i32" /* int protocol */], result: "i32" },
+  socket: {
+    parameters: [
+      "i32", // int domain
+      "i32", // int type
+      "i32", // int protocol
+    ],
+    result: "i32",
+  },
   /** int close(int fd) */
-  close: { parameters: ["i32" /* int fd */], result: "i32" },
+  close: {
+    parameters: [
+      "i32", // int fd
+    ],
+    result: "i32",
+  },
   /** int setsockopt(int sockfd, int level, int optname, const void *optval, socklen_t optlen) */
   setsockopt: {
     parameters: [
-      "i32", /* int sockfd */
-      "i32", /* int level */
-      "i32", /* int optname */
-      "buffer", /* const void *optval */
-      "u32", /* socklen_t optlen */
+      "i32", // int sockfd
+      "i32", // int level
+      "i32", // int optname
+      "buffer", // const void *optval
+      "u32", // socklen_t optlen
     ],
     result: "i32",
   },
   /** int bind(int sockfd, const struct sockaddr *addr, socklen_t addrlen) */
   bind: {
-    parameters: ["i32" /* int sockfd */, "buffer" /* const struct sockaddr *addr */, "u32" /* socklen_t addrlen */],
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // const struct sockaddr *addr
+      "u32", // socklen_t addrlen
+    ],
     result: "i32",
   },
   /** ssize_t sendto(int sockfd, const void *buf, size_t len, int flags, const struct sockaddr *dest_addr, socklen_t addrlen) */
   sendto: {
     parameters: [
-      "i32", /* int sockfd */
-      "buffer", /* const void *buf */
-      "usize", /* size_t len */
-      "i32", /* int flags */
-      "buffer", /* const struct sockaddr *dest_addr */
-      "u32", /* socklen_t addrlen */
+      "i32", // int sockfd
+      "buffer", // const void *buf
+      "usize", // size_t len
+      "i32", // int flags
+      "buffer", // const struct sockaddr *dest_addr
+      "u32", // socklen_t addrlen
     ],
     result: "isize",
   },
   /** ssize_t recvfrom(int sockfd, void *buf, size_t len, int flags, struct sockaddr *src_addr, socklen_t *addrlen) */
   recvfrom: {
     parameters: [
-      "i32", /* int sockfd */
-      "buffer", /* void *buf */
-      "usize", /* size_t len */
-      "i32", /* int flags */
-      "buffer", /* struct sockaddr *src_addr (may be NULL) */
-      "buffer", /* socklen_t *addrlen (may be NULL) */
+      "i32", // int sockfd
+      "buffer", // void *buf
+      "usize", // size_t len
+      "i32", // int flags
+      "buffer", // struct sockaddr *src_addr (may be NULL)
+      "buffer", // socklen_t *addrlen (may be NULL)
     ],
     result: "isize",
   },
   /** int ioctl(int fd, unsigned long request, void *argp): only pointer-argument requests are used. */
   ioctl: {
-    parameters: ["i32" /* int fd */, "u64" /* unsigned long request */, "buffer" /* struct ifreq *argp */],
+    parameters: [
+      "i32", // int fd
+      "u64", // unsigned long request
+      "buffer", // struct ifreq *argp
+    ],
     result: "i32",
   },
   /** unsigned int if_nametoindex(const char *ifname) */
-  if_nametoindex: { parameters: ["buffer" /* const char *ifname */], result: "u32" },
+  if_nametoindex: {
+    parameters: [
+      "buffer", // const char *ifname
+    ],
+    result: "u32",
+  },
   /** int eventfd(unsigned int initval, int flags) */
-  eventfd: { parameters: ["u32" /* unsigned int initval */, "i32" /* int flags */], result: "i32" },
+  eventfd: {
+    parameters: [
+      "u32", // unsigned int initval
+      "i32", // int flags
+    ],
+    result: "i32",
+  },
   /** ssize_t read(int fd, void *buf, size_t count) */
-  read: { parameters: ["i32" /* int fd */, "buffer" /* void *buf */, "usize" /* size_t count */], result: "isize" },
+  read: {
+    parameters: [
+      "i32", // int fd
+      "buffer", // void *buf
+      "usize", // size_t count
+    ],
+    result: "isize",
+  },
   /** ssize_t write(int fd, const void *buf, size_t count) */
   write: {
-    parameters: ["i32" /* int fd */, "buffer" /* const void *buf */, "usize" /* size_t count */],
+    parameters: [
+      "i32", // int fd
+      "buffer", // const void *buf
+      "usize", // size_t count
+    ],
     result: "isize",
   },
   /**
@@ -74,14 +121,30 @@ export const LIBC_SYMBOLS = {
    * readable after it (another thread's), so a -1 result is simply retried.
    */
   poll: {
-    parameters: ["buffer" /* struct pollfd *fds */, "u64" /* nfds_t nfds */, "i32" /* int timeout (ms) */],
+    parameters: [
+      "buffer", // struct pollfd *fds
+      "u64", // nfds_t nfds
+      "i32", // int timeout (ms)
+    ],
     result: "i32",
     nonblocking: true,
   },
   /** int open(const char *pathname, int flags) */
-  open: { parameters: ["buffer" /* const char *pathname */, "i32" /* int flags */], result: "i32" },
+  open: {
+    parameters: [
+      "buffer", // const char *pathname
+      "i32", // int flags
+    ],
+    result: "i32",
+  },
   /** int setns(int fd, int nstype) */
-  setns: { parameters: ["i32" /* int fd */, "i32" /* int nstype */], result: "i32" },
+  setns: {
+    parameters: [
+      "i32", // int fd
+      "i32", // int nstype
+    ],
+    result: "i32",
+  },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 let lib: Deno.DynamicLibrary<typeof LIBC_SYMBOLS> | null = null;

@@ -1,5 +1,155 @@
-/** `vrrp run`: not yet available. */
-export function runDaemon(_opts: unknown): Promise<number> {
-  console.error("vrrp run: not yet available");
-  return Promise.resolve(1);
+/**
+ * `vrrp run`: the daemon in the foreground, systemd-friendly. Refuses to start (exit 1, one clear
+ * line) before touching the host when privileges, interfaces or the config are wrong. SIGTERM and
+ * SIGINT stop it cleanly (exit 0); SIGHUP reloads the config.
+ */
+import { formatDiagnostic } from "../../config/diagnostics.ts";
+import { hasErrors, loadConfig } from "../../config/load.ts";
+import type { LoadResult } from "../../config/model.ts";
+import { ControlError } from "../control/errors.ts";
+import { type ControlServer, startControlServer } from "../control/server.ts";
+import type { DaemonApi } from "../control/types.ts";
+import { loadAdminState, saveAdminState } from "../daemon/admin_state.ts";
+import { Daemon } from "../daemon/daemon.ts";
+import { InterfaceError } from "../daemon/effects.ts";
+import { Logger, type LogLevel } from "../daemon/logger.ts";
+import { realEffects } from "../daemon/real_effects.ts";
+
+/** Options of `vrrp run`, as main.ts parses them. */
+export interface RunOptions {
+  file?: string;
+  configId?: string;
+  logLevel?: LogLevel;
+  logFormat?: "text" | "json";
+  socket?: string;
+  stateDir?: string;
+}
+
+/** Linux capability bits (linux/capability.h). */
+const CAP_NET_ADMIN = 12;
+const CAP_NET_RAW = 13;
+
+/**
+ * Why this process may not run the daemon, or null when it may: root, or the effective
+ * capabilities CAP_NET_RAW and CAP_NET_ADMIN (read from /proc/self/status).
+ */
+export function privilegeProblem(): string | null {
+  let uid = -1;
+  try {
+    uid = Deno.uid() ?? -1;
+  } catch {
+    // not on Linux
+  }
+  let capEff: bigint | null = null;
+  try {
+    const m = Deno.readTextFileSync("/proc/self/status").match(/^CapEff:\s*([0-9a-f]+)$/m);
+    if (m) capEff = BigInt(`0x${m[1]}`);
+  } catch {
+    // no /proc: decide on the uid alone
+  }
+  const has = (bit: number) => capEff !== null && ((capEff >> BigInt(bit)) & 1n) === 1n;
+  if (capEff !== null ? has(CAP_NET_RAW) && has(CAP_NET_ADMIN) : uid === 0) return null;
+  const missing = [
+    has(CAP_NET_RAW) ? null : "CAP_NET_RAW",
+    has(CAP_NET_ADMIN) ? null : "CAP_NET_ADMIN",
+  ]
+    .filter((x) => x !== null).join(" and ");
+  return `vrrp run needs root (or ${missing}); running as uid ${uid}`;
+}
+
+/** Runs the daemon until SIGTERM/SIGINT; resolves to the exit code. */
+export async function runDaemon(opts: RunOptions): Promise<number> {
+  const problem = privilegeProblem();
+  if (problem !== null) {
+    console.error(`vrrp: ${problem}`);
+    return 1;
+  }
+  const load = async (): Promise<LoadResult> => {
+    const r = await loadConfig(opts.file, { configId: opts.configId });
+    if (opts.socket !== undefined) r.config.global.controlSocket = opts.socket;
+    if (opts.stateDir !== undefined) r.config.global.stateDir = opts.stateDir;
+    return r;
+  };
+  const loaded = await load();
+  if (hasErrors(loaded.diagnostics)) {
+    for (const d of loaded.diagnostics) console.error(formatDiagnostic(d));
+    const n = loaded.diagnostics.filter((d) => d.severity === "error").length;
+    console.error(`vrrp: ${loaded.source.file}: ${n} error(s); not starting`);
+    return 1;
+  }
+  if (loaded.config.instances.length === 0) {
+    console.error(`vrrp: ${loaded.source.file}: no vrrp_instance configured; not starting`);
+    return 1;
+  }
+  const logger = new Logger({ level: opts.logLevel ?? "info", format: opts.logFormat ?? "text" });
+  for (const d of loaded.diagnostics) logger.warn(formatDiagnostic(d));
+
+  const { controlSocket, stateDir } = loaded.config.global;
+  const admin = await loadAdminState(stateDir);
+  if (admin.warning) logger.warn(admin.warning);
+
+  // The control socket opens first, answering "starting" until the daemon is up: a second
+  // daemon on the same socket is refused before it touches the host.
+  let daemon: Daemon | null = null;
+  const starting = { ok: false as const, error: "daemon is starting" };
+  const api: DaemonApi = {
+    status: (name) => daemon?.status(name) ?? starting,
+    adminDown: (name) => daemon?.adminDown(name) ?? Promise.resolve(starting),
+    adminUp: (name) => daemon?.adminUp(name) ?? Promise.resolve(starting),
+    reload: () => daemon?.reload() ?? Promise.resolve(starting),
+  };
+  let control: ControlServer | null = null;
+  try {
+    control = await startControlServer(controlSocket, api, (m) => logger.warn(m));
+  } catch (err) {
+    if (err instanceof ControlError && err.kind === "inUse") {
+      console.error(`vrrp: another vrrp daemon answers on ${controlSocket}; not starting`);
+      return 1;
+    }
+    // the daemon keeps the VIPs alive without it; `vrrp status` will say it cannot connect
+    logger.error(`control socket unavailable: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  try {
+    daemon = await Daemon.start(loaded.config, {
+      effects: realEffects(logger),
+      logger,
+      loadConfig: load,
+      configFile: loaded.source.file,
+      adminDownAtStart: admin.down,
+      onAdminChange: (down) => saveAdminState(stateDir, down),
+    });
+  } catch (err) {
+    await control?.close();
+    if (err instanceof InterfaceError) {
+      console.error(`vrrp: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+  if (control) logger.info(`control socket at ${controlSocket}`);
+  const running = daemon;
+
+  const stopped = Promise.withResolvers<void>();
+  const onStop = (signal: string) => () => {
+    logger.info(`received ${signal}`);
+    running.shutdown().then(() => stopped.resolve(), (err) => stopped.reject(err));
+  };
+  const onHup = () => {
+    logger.info("received SIGHUP");
+    void running.reload();
+  };
+  const handlers: [Deno.Signal, () => void][] = [
+    ["SIGTERM", onStop("SIGTERM")],
+    ["SIGINT", onStop("SIGINT")],
+    ["SIGHUP", onHup],
+  ];
+  for (const [sig, fn] of handlers) Deno.addSignalListener(sig, fn);
+  try {
+    await stopped.promise;
+  } finally {
+    for (const [sig, fn] of handlers) Deno.removeSignalListener(sig, fn);
+    await control?.close();
+  }
+  return 0;
 }

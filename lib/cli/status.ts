@@ -1,5 +1,164 @@
-/** `vrrp status`: not yet available. */
-export function runStatus(_name: string | undefined, _opts: unknown): Promise<number> {
-  console.error("vrrp status: not yet available");
-  return Promise.resolve(1);
+/**
+ * `vrrp status [NAME] [--json] [--watch]`: the live state of the running daemon, read over the
+ * control socket. Exit codes: 0 ok, 1 error reply (e.g. unknown NAME), 3 no daemon,
+ * 4 permission denied (docs/control.md).
+ */
+import { controlRequest } from "../control/client.ts";
+import { ControlError, ControlExit, exitCodeFor } from "../control/errors.ts";
+import type { InstanceStatus, Reply, StatusReply } from "../control/types.ts";
+
+/** Options of `vrrp status`; the ones after `socket` exist for tests and embedding. */
+export interface StatusOptions {
+  json?: true | boolean;
+  watch?: true | boolean;
+  socket: string;
+  timeoutMs?: number;
+  /** where output goes (default stdout / stderr) */
+  out?: (text: string) => void;
+  err?: (text: string) => void;
+  /** --watch: stop after this many polls (default: until SIGINT; env VRRP_WATCH_ITERATIONS) */
+  watchIterations?: number;
+  /** --watch: poll period (default 500 ms) */
+  watchIntervalMs?: number;
+}
+
+const CLEAR_SCREEN = "\x1b[2J\x1b[H";
+
+/** Runs `vrrp status`; resolves to the exit code. */
+export async function runStatus(name: string | undefined, opts: StatusOptions): Promise<number> {
+  const out = opts.out ?? ((t: string) => console.log(t));
+  const err = opts.err ?? ((t: string) => console.error(t));
+  if (opts.watch) return await watch(name, opts, out);
+  const got = await fetchStatus(name, opts);
+  if ("code" in got) {
+    err(`vrrp: ${got.message}`);
+    return got.code;
+  }
+  out(opts.json ? JSON.stringify(got.reply, null, 2) : renderStatus(got.reply));
+  return ControlExit.ok;
+}
+
+type Fetched = { reply: StatusReply } | { code: number; message: string };
+
+async function fetchStatus(name: string | undefined, opts: StatusOptions): Promise<Fetched> {
+  let reply: Reply;
+  try {
+    reply = await controlRequest(
+      opts.socket,
+      name === undefined ? { op: "status" } : { op: "status", instance: name },
+      { timeoutMs: opts.timeoutMs },
+    );
+  } catch (e) {
+    if (e instanceof ControlError) return { code: exitCodeFor(e), message: e.message };
+    throw e;
+  }
+  if (!reply.ok) return { code: ControlExit.failure, message: reply.error };
+  if (!("instances" in reply)) {
+    return { code: ControlExit.failure, message: "the daemon sent no status" };
+  }
+  if (name !== undefined) {
+    const instances = reply.instances.filter((i) => i.name === name);
+    if (instances.length === 0) {
+      return { code: ControlExit.failure, message: `no instance named ${JSON.stringify(name)}` };
+    }
+    return { reply: { ...reply, instances } };
+  }
+  return { reply };
+}
+
+async function watch(
+  name: string | undefined,
+  opts: StatusOptions,
+  out: (text: string) => void,
+): Promise<number> {
+  const envLimit = Number(Deno.env.get("VRRP_WATCH_ITERATIONS") ?? "");
+  const limit = opts.watchIterations ??
+    (Number.isInteger(envLimit) && envLimit > 0 ? envLimit : Infinity);
+  const intervalMs = opts.watchIntervalMs ?? 500;
+  let stop = false;
+  let wake: () => void = () => {};
+  const onSigint = () => {
+    stop = true;
+    wake();
+  };
+  try {
+    Deno.addSignalListener("SIGINT", onSigint);
+  } catch {
+    // no signal support here: the iteration limit still ends the loop
+  }
+  let last: string | null = null;
+  let code: number = ControlExit.ok;
+  try {
+    for (let i = 0; i < limit && !stop; i++) {
+      const got = await fetchStatus(name, opts);
+      const frame = "code" in got
+        ? `vrrp: ${got.message}`
+        : opts.json
+        ? JSON.stringify(got.reply, null, 2)
+        : renderStatus(got.reply);
+      code = "code" in got ? got.code : ControlExit.ok;
+      if (frame !== last) {
+        out(CLEAR_SCREEN + frame);
+        last = frame;
+      }
+      if (i + 1 >= limit || stop) break;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, intervalMs);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+  } finally {
+    try {
+      Deno.removeSignalListener("SIGINT", onSigint);
+    } catch {
+      // never added
+    }
+  }
+  return stop ? ControlExit.ok : code;
+}
+
+/** Renders a status reply for people: one block per instance. */
+export function renderStatus(reply: StatusReply): string {
+  const lines: string[] = [
+    `vrrp daemon pid ${reply.pid}, config ${reply.configFile}, up since ${reply.startedAt}`,
+  ];
+  if (reply.instances.length === 0) lines.push("", "no instances configured");
+  for (const inst of reply.instances) lines.push("", ...renderInstance(inst));
+  return lines.join("\n");
+}
+
+function renderInstance(i: InstanceStatus): string[] {
+  const row = (label: string, value: string) => `  ${label.padEnd(12)} ${value}`;
+  const state = i.state.toUpperCase() + (i.adminDown ? " (admin down)" : "");
+  const lines = [`${i.name}: ${state}  interface ${i.interface}  vrid ${i.vrid}`];
+  const adjusted = i.priorityAdjustments.length > 0 ? ` (${i.priorityAdjustments.join(", ")})` : "";
+  lines.push(
+    row("priority", `${i.effectivePriority} effective, ${i.basePriority} base${adjusted}`),
+  );
+  const master = i.masterIp === null
+    ? "unknown"
+    : i.state === "master"
+    ? `${i.masterIp} (this host)`
+    : i.masterIp;
+  lines.push(row("master", master));
+  if (i.vips.length === 0) lines.push(row("vips", "none"));
+  i.vips.forEach((v, n) => {
+    const text = `${v.address}/${v.prefixLen} dev ${v.dev}  ${v.present ? "present" : "absent"}`;
+    lines.push(row(n === 0 ? "vips" : "", text));
+  });
+  const t = i.lastTransition;
+  lines.push(row("last change", t ? `${t.from} -> ${t.to} (${t.reason}) at ${t.at}` : "none"));
+  lines.push(row("adverts", `sent ${i.advertsSent}, received ${i.advertsReceived}`));
+  const drops = Object.entries(i.drops).filter(([, n]) => n > 0)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([reason, n]) => `${reason} ${n}`);
+  lines.push(row("drops", drops.length > 0 ? drops.join(", ") : "none"));
+  if (i.splitBrain) {
+    const s = i.splitBrain;
+    lines.push(row("SPLIT BRAIN", `peer ${s.peer} priority ${s.priority} since ${s.at}`));
+  }
+  return lines;
 }

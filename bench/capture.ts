@@ -1,0 +1,137 @@
+/**
+ * Packet captures for the bench: tcpdump writes a classic pcap inside a lab node, and the
+ * project's own reader and decoders turn it into the few events the figures are made of
+ * (VRRP adverts and ARP packets, each with the kernel's capture timestamp).
+ */
+import type { Lab, LabProcess } from "../tests/netns/lab.ts";
+import { networkPayload, readPcap } from "../lib/pcap/mod.ts";
+import { decodeArp, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from "../lib/vrrp/arp.ts";
+import { decodeIpv4Packet } from "../lib/vrrp/packet.ts";
+
+/** A VRRP advertisement seen on the wire. */
+export interface AdvertSeen {
+  tMs: number;
+  source: string;
+  vrid: number;
+  priority: number;
+}
+
+/** An ARP packet seen on the wire (gratuitous request, request or reply). */
+export interface ArpSeen {
+  tMs: number;
+  op: string;
+  senderMac: string;
+  senderIp: string;
+  targetIp: string;
+}
+
+/** What one capture holds, in capture order. */
+export interface CaptureResult {
+  adverts: AdvertSeen[];
+  arps: ArpSeen[];
+  /** set when the file was cut short or unreadable */
+  error: string | null;
+}
+
+/** A running tcpdump. */
+export class Capture {
+  readonly path: string;
+  readonly #proc: LabProcess;
+
+  private constructor(path: string, proc: LabProcess) {
+    this.path = path;
+    this.#proc = proc;
+  }
+
+  /** Starts capturing ARP and VRRP on `node`'s eth0 into `path`; resolves once tcpdump listens. */
+  static async start(lab: Lab, node: string, path: string): Promise<Capture> {
+    const proc = lab.spawn(node, [
+      "tcpdump",
+      "-i",
+      "eth0",
+      "-n",
+      "-U",
+      "-Z",
+      "root",
+      "-s",
+      "256",
+      "-w",
+      path,
+      "arp or ip proto 112",
+    ]);
+    await proc.waitFor(/listening on/, 10_000);
+    return new Capture(path, proc);
+  }
+
+  /** Stops tcpdump (it flushes on SIGTERM) and decodes the file. */
+  async stop(): Promise<CaptureResult> {
+    await this.#proc.stop(3000);
+    return readCapture(await Deno.readFile(this.path));
+  }
+}
+
+/** Decodes a pcap held in memory into adverts and ARP packets; never throws. */
+export function readCapture(bytes: Uint8Array): CaptureResult {
+  const read = readPcap(bytes);
+  const out: CaptureResult = {
+    adverts: [],
+    arps: [],
+    error: read.error ? `${read.error.message} at byte ${read.error.offset}` : null,
+  };
+  const linkType = read.header?.linkType ?? 1;
+  for (const rec of read.records) {
+    const tMs = rec.tsSec * 1000 + rec.tsNsec / 1e6;
+    const net = networkPayload(linkType, rec.data);
+    if (net === null) continue;
+    if (net.etherType === ETHERTYPE_ARP) {
+      const arp = decodeArp(net.payload);
+      if (arp === null) continue;
+      out.arps.push({
+        tMs,
+        op: String(arp.op),
+        senderMac: arp.senderMac,
+        senderIp: arp.senderIp,
+        targetIp: arp.targetIp,
+      });
+    } else if (net.etherType === ETHERTYPE_IPV4) {
+      const r = decodeIpv4Packet(net.payload);
+      if (!r.ok || r.ip === undefined) continue;
+      out.adverts.push({
+        tMs,
+        source: r.ip.source,
+        vrid: r.advert.vrid,
+        priority: r.advert.priority,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * The first ARP packet at or after `afterMs` in which `mac` claims `ip` (a gratuitous ARP or an
+ * ARP reply): the moment a client learns where the VIP lives.
+ */
+export function firstClaim(
+  cap: CaptureResult,
+  ip: string,
+  mac: string,
+  afterMs: number,
+): ArpSeen | null {
+  return cap.arps.find((a) => a.tMs >= afterMs && a.senderIp === ip && a.senderMac === mac) ??
+    null;
+}
+
+/** The last advert for `vrid` from `source` before `beforeMs`. */
+export function lastAdvertBefore(
+  cap: CaptureResult,
+  source: string,
+  vrid: number,
+  beforeMs: number,
+): AdvertSeen | null {
+  let last: AdvertSeen | null = null;
+  for (const a of cap.adverts) {
+    if (a.tMs >= beforeMs) break;
+    if (a.source === source && a.vrid === vrid) last = a;
+  }
+  return last;
+}

@@ -1,0 +1,36 @@
+/** The machine a bench ran on, recorded next to its figures. */
+
+/** Host and tool versions. */
+export interface MachineInfo {
+  date: string;
+  uname: string;
+  kernel: string;
+  cpuModel: string;
+  nproc: number;
+  deno: string;
+  keepalived: string;
+}
+
+async function output(cmd: string, args: string[]): Promise<string> {
+  try {
+    const o = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+    const d = new TextDecoder();
+    return (d.decode(o.stdout) + d.decode(o.stderr)).trim();
+  } catch {
+    return "unknown";
+  }
+}
+
+/** Reads uname, /proc/cpuinfo and the tool versions. */
+export async function machineInfo(): Promise<MachineInfo> {
+  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
+  return {
+    date: new Date().toISOString(),
+    uname: await output("uname", ["-a"]),
+    kernel: await output("uname", ["-sr"]),
+    cpuModel: cpuinfo.match(/^model name\s*:\s*(.*)$/m)?.[1] ?? "unknown",
+    nproc: navigator.hardwareConcurrency,
+    deno: Deno.version.deno,
+    keepalived: (await output("keepalived", ["--version"])).split("\n")[0],
+  };
+}

@@ -1,0 +1,235 @@
+/**
+ * `deno task bench`: failover latency, timer precision, footprint and scale of vrrp side by side
+ * with keepalived 2.2.7 on the same namespace lab (switch, routers A and B, client C), both
+ * implementations alternating. Prints a table and writes bench/results/latest.{json,md}.
+ *
+ *   deno task bench [--runs N] [--only failover,idle,scale,mass] [--impl vrrp,keepalived]
+ *                   [--window SECONDS] [--quick] [--out DIR]
+ *
+ * Needs root, keepalived, tcpdump, arping, nft and iproute2. Targets are reported, not asserted.
+ */
+import { parseArgs } from "node:util";
+import { Lab } from "../tests/netns/lab.ts";
+import { missingPrerequisite } from "../tests/_support/env.ts";
+import type { BenchContext, BenchOptions } from "./context.ts";
+import { type ImplName, IMPLS } from "./daemons.ts";
+import { buildRows, consoleTable, emptyResults, markdownTable, type RawResults } from "./report.ts";
+import { failoverCycle } from "./scenarios/failover.ts";
+import { idleWindow } from "./scenarios/idle.ts";
+import { massFailover, scaleSteady } from "./scenarios/scale.ts";
+import { type MachineInfo, machineInfo } from "./machine.ts";
+
+/** Scenario groups `--only` can pick. */
+export const SCENARIOS = ["failover", "idle", "scale", "mass"] as const;
+
+const USAGE = `usage: deno task bench [--runs N] [--only ${SCENARIOS.join(",")}]
+       [--impl vrrp,keepalived] [--window SECONDS] [--quick] [--out DIR]`;
+
+/** Parses the command line; throws with a usage message on bad input. */
+export function parseOptions(args: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args,
+    options: {
+      runs: { type: "string" },
+      only: { type: "string" },
+      impl: { type: "string" },
+      window: { type: "string" },
+      quick: { type: "boolean", default: false },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) throw new Error(USAGE);
+  const quick = values.quick ?? false;
+  const runs = values.runs === undefined ? (quick ? 1 : 5) : Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: bad value ${values.runs}`);
+  const windowSec = values.window === undefined ? (quick ? 10 : 60) : Number(values.window);
+  if (!(windowSec >= 2)) throw new Error(`--window: bad value ${values.window} (seconds, >= 2)`);
+  const only = values.only === undefined ? null : values.only.split(",").map((s) => s.trim());
+  for (const o of only ?? []) {
+    if (!(SCENARIOS as readonly string[]).includes(o)) {
+      throw new Error(`--only: unknown scenario ${JSON.stringify(o)}\n${USAGE}`);
+    }
+  }
+  const impls = values.impl === undefined
+    ? [...IMPLS]
+    : values.impl.split(",").map((s) => s.trim()) as ImplName[];
+  for (const i of impls) {
+    if (!IMPLS.includes(i)) throw new Error(`--impl: unknown implementation ${JSON.stringify(i)}`);
+  }
+  return {
+    runs,
+    only,
+    impls,
+    quick,
+    windowMs: windowSec * 1000,
+    outDir: values.out ?? new URL("./results", import.meta.url).pathname,
+  };
+}
+
+function wanted(opts: BenchOptions, scenario: string): boolean {
+  return opts.only === null || opts.only.includes(scenario);
+}
+
+/** The implementations in the order of run `i`: alternating which goes first. */
+function order(opts: BenchOptions, i: number): ImplName[] {
+  return i % 2 === 0 ? opts.impls : [...opts.impls].reverse();
+}
+
+async function attempt<T>(
+  ctx: BenchContext,
+  raw: RawResults,
+  scenario: string,
+  impl: ImplName,
+  run: number,
+  fn: () => Promise<T>,
+): Promise<T | null> {
+  const t0 = Date.now();
+  ctx.log(`${scenario} #${run + 1} ${impl} ...`);
+  try {
+    const r = await fn();
+    ctx.log(`${scenario} #${run + 1} ${impl} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return r;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    ctx.log(`${scenario} #${run + 1} ${impl} FAILED: ${message}`);
+    raw.errors.push({ scenario, impl, run, message });
+    return null;
+  }
+}
+
+/** Runs the selected scenarios on one lab and returns every sample. */
+export async function runBench(
+  opts: BenchOptions,
+  log: (msg: string) => void,
+): Promise<RawResults> {
+  const raw = emptyResults();
+  const work = await Deno.makeTempDir({ prefix: "vrrp-bench-" });
+  const lab = await Lab.create({ routers: ["a", "b"], client: true });
+  try {
+    const ctx: BenchContext = {
+      lab,
+      work,
+      opts,
+      macs: { a: await lab.mac("a"), b: await lab.mac("b") },
+      log,
+    };
+    log(`lab ${lab.prefix}* up; work dir ${work}`);
+    if (wanted(opts, "failover")) {
+      for (let i = 0; i < opts.runs; i++) {
+        for (const impl of order(opts, i)) {
+          const s = await attempt(ctx, raw, "failover", impl, i, () => failoverCycle(ctx, impl));
+          if (s) {
+            raw.failover[impl].push(s);
+            for (const n of s.notes) log(`  note: ${n}`);
+          }
+        }
+      }
+    }
+    if (wanted(opts, "idle")) {
+      for (const impl of opts.impls) {
+        const s = await attempt(ctx, raw, "idle", impl, 0, () => idleWindow(ctx, impl));
+        if (s) raw.idle[impl].push(s);
+      }
+    }
+    if (wanted(opts, "scale")) {
+      for (const impl of opts.impls) {
+        const s = await attempt(ctx, raw, "scale", impl, 0, () => scaleSteady(ctx, impl, 255));
+        if (s) raw.scale[impl].push(s);
+      }
+    }
+    if (wanted(opts, "mass")) {
+      for (let i = 0; i < opts.runs; i++) {
+        for (const impl of order(opts, i)) {
+          const s = await attempt(ctx, raw, "mass", impl, i, () => massFailover(ctx, impl, 100));
+          if (s) {
+            raw.mass[impl].push(s);
+            for (const n of s.notes) log(`  note: ${n}`);
+          }
+        }
+      }
+    }
+  } finally {
+    await lab.destroy();
+    await Deno.remove(work, { recursive: true }).catch(() => {});
+  }
+  return raw;
+}
+
+/** Writes latest.json and latest.md into `dir`. */
+export async function writeResults(
+  dir: string,
+  machine: MachineInfo,
+  opts: BenchOptions,
+  raw: RawResults,
+): Promise<void> {
+  const rows = buildRows(raw);
+  await Deno.mkdir(dir, { recursive: true });
+  const json = {
+    machine,
+    options: { ...opts, outDir: undefined },
+    rows,
+    raw,
+  };
+  await Deno.writeTextFile(`${dir}/latest.json`, JSON.stringify(json, null, 2) + "\n");
+  await Deno.writeTextFile(`${dir}/latest.md`, summaryMarkdown(machine, opts, raw));
+}
+
+/** The markdown summary: machine, method, the table, targets missed, errors. */
+export function summaryMarkdown(machine: MachineInfo, opts: BenchOptions, raw: RawResults): string {
+  const rows = buildRows(raw);
+  const missed = rows.filter((r) => r.pass === false);
+  const lines = [
+    `Measured ${machine.date} on ${machine.cpuModel} (${machine.nproc} cores), ${machine.kernel};`,
+    `deno ${machine.deno}, ${machine.keepalived}. ${opts.runs} run(s) per implementation, ` +
+    `alternating; idle/scale window ${opts.windowMs / 1000} s${opts.quick ? " (--quick)" : ""}.`,
+    "Latencies are medians (min/max below); times come from kernel timestamps (packet capture " +
+    "in client C, `ip -ts monitor` in the routers); bounds are RFC 3768's Master_Down_Interval " +
+    "and Skew_Time for the example configs.",
+    "",
+    markdownTable(rows),
+    "",
+    missed.length === 0
+      ? "All targets met."
+      : `Targets missed: ${missed.map((r) => `${r.figure} (${r.target})`).join("; ")}.`,
+  ];
+  if (raw.errors.length) {
+    lines.push(
+      "",
+      "Errors:",
+      ...raw.errors.map((e) =>
+        `- ${e.scenario} #${e.run + 1} ${e.impl}: ${e.message.split("\n")[0]}`
+      ),
+    );
+  }
+  return lines.join("\n") + "\n";
+}
+
+if (import.meta.main) {
+  let opts: BenchOptions;
+  try {
+    opts = parseOptions(Deno.args);
+  } catch (err) {
+    console.error((err as Error).message);
+    Deno.exit(2);
+  }
+  const missing = missingPrerequisite({
+    root: true,
+    commands: ["ip", "nft", "tcpdump", "arping", "keepalived"],
+  });
+  if (missing !== null) {
+    console.error(`bench: ${missing}`);
+    Deno.exit(1);
+  }
+  const started = Date.now();
+  const log = (msg: string) =>
+    console.error(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${msg}`);
+  const machine = await machineInfo();
+  const raw = await runBench(opts, log);
+  const rows = buildRows(raw);
+  console.log(consoleTable(rows));
+  await writeResults(opts.outDir, machine, opts, raw);
+  log(`results written to ${opts.outDir}/latest.{json,md}`);
+  if (raw.errors.length) log(`${raw.errors.length} scenario run(s) failed; see latest.md`);
+}

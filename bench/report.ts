@@ -1,0 +1,400 @@
+/**
+ * From raw samples to the published figures: one row per figure with vrrp, keepalived, their
+ * ratio, the protocol bound and the target, rendered as a console table and as markdown.
+ */
+import { EXAMPLE_MASTER_DOWN_MS, EXAMPLE_PREEMPT_MS, EXAMPLE_SKEW_MS } from "./configs.ts";
+import type { ImplName } from "./daemons.ts";
+import type { FailoverSample } from "./scenarios/failover.ts";
+import type { IdleSample } from "./scenarios/idle.ts";
+import type { MassFailoverSample, ScaleSample } from "./scenarios/scale.ts";
+import { percentile, round, summarize } from "./stats.ts";
+
+/** Everything measured, per implementation. */
+export interface RawResults {
+  failover: Record<ImplName, FailoverSample[]>;
+  idle: Record<ImplName, IdleSample[]>;
+  scale: Record<ImplName, ScaleSample[]>;
+  mass: Record<ImplName, MassFailoverSample[]>;
+  errors: { scenario: string; impl: ImplName; run: number; message: string }[];
+}
+
+/** An empty result set. */
+export function emptyResults(): RawResults {
+  return {
+    failover: { vrrp: [], keepalived: [] },
+    idle: { vrrp: [], keepalived: [] },
+    scale: { vrrp: [], keepalived: [] },
+    mass: { vrrp: [], keepalived: [] },
+    errors: [],
+  };
+}
+
+/** One implementation's value for a figure. */
+export interface Cell {
+  /** the headline number (median for repeated measurements); NaN when not measured */
+  value: number;
+  /** e.g. "min 2710, max 3590, n=5" */
+  detail: string;
+}
+
+/** One published figure. */
+export interface Row {
+  id: string;
+  scenario: string;
+  figure: string;
+  unit: string;
+  /** the protocol's bound, printed for comparison */
+  bound: number | null;
+  vrrp: Cell;
+  keepalived: Cell;
+  /** vrrp / keepalived */
+  ratio: number;
+  /** the target vrrp must meet, in words; null for informational rows */
+  target: string | null;
+  /** whether vrrp met it; null when not measured or informational */
+  pass: boolean | null;
+}
+
+type PickFn<S> = (s: S) => number | null;
+
+function cellOf(values: (number | null)[], digits: number): Cell {
+  const v = values.filter((x): x is number => x !== null && Number.isFinite(x));
+  const missing = values.length - v.length;
+  const s = summarize(v);
+  const extra = missing > 0 ? `, ${missing} not seen` : "";
+  if (s.n === 0) return { value: NaN, detail: values.length ? `not seen${extra}` : "not run" };
+  if (s.n === 1) return { value: s.median, detail: `n=1${extra}` };
+  return {
+    value: s.median,
+    detail: `min ${round(s.min, digits)}, max ${round(s.max, digits)}, n=${s.n}${extra}`,
+  };
+}
+
+interface RowSpec<S> {
+  id: string;
+  scenario: string;
+  figure: string;
+  unit: string;
+  digits: number;
+  bound?: number;
+  samples: Record<ImplName, S[]>;
+  pick: PickFn<S>;
+  target?: { text: string; ok: (vrrp: number, keepalived: number) => boolean };
+}
+
+function row<S>(spec: RowSpec<S>): Row {
+  const vrrp = cellOf(spec.samples.vrrp.map(spec.pick), spec.digits);
+  const keepalived = cellOf(spec.samples.keepalived.map(spec.pick), spec.digits);
+  const ratio = keepalived.value === 0 ? NaN : vrrp.value / keepalived.value;
+  return {
+    id: spec.id,
+    scenario: spec.scenario,
+    figure: spec.figure,
+    unit: spec.unit,
+    bound: spec.bound ?? null,
+    vrrp,
+    keepalived,
+    ratio,
+    target: spec.target?.text ?? null,
+    pass: spec.target && Number.isFinite(vrrp.value)
+      ? spec.target.ok(vrrp.value, keepalived.value)
+      : null,
+  };
+}
+
+/** Pools the jitter samples of all windows of one implementation into one p-th percentile. */
+function pooledJitter(samples: IdleSample[], p: number): IdleSample[] {
+  const all = samples.flatMap((s) => s.jitterMs);
+  return all.length ? [{ ...samples[0], jitterMs: [percentile(all, p)] }] : [];
+}
+
+/** The published rows, in the order of the issue's scenarios. */
+export function buildRows(raw: RawResults): Row[] {
+  const hardBound = EXAMPLE_MASTER_DOWN_MS;
+  const f = raw.failover;
+  const jitter = (p: number) => ({
+    vrrp: pooledJitter(raw.idle.vrrp, p),
+    keepalived: pooledJitter(raw.idle.keepalived, p),
+  });
+  const rows: Row[] = [
+    row({
+      id: "hard_failover_ms",
+      scenario: "1 hard failover",
+      figure: "cable of A pulled -> client C answered by B",
+      unit: "ms",
+      digits: 0,
+      bound: hardBound,
+      samples: f,
+      pick: (s) => s.hardMs,
+      target: {
+        text: `median <= ${Math.round(hardBound + 20)} ms and <= keepalived`,
+        ok: (v, k) => v <= hardBound + 20 && !(v > k),
+      },
+    }),
+    row({
+      id: "graceful_failover_ms",
+      scenario: "2 graceful failover",
+      figure: "SIGTERM to A -> client C answered by B",
+      unit: "ms",
+      digits: 0,
+      bound: EXAMPLE_SKEW_MS,
+      samples: f,
+      pick: (s) => s.gracefulMs,
+      target: {
+        text: `median <= ${Math.round(EXAMPLE_SKEW_MS + 20)} ms`,
+        ok: (v) => v <= EXAMPLE_SKEW_MS + 20,
+      },
+    }),
+    row({
+      id: "graceful_vip_ms",
+      scenario: "2 graceful failover",
+      figure: "SIGTERM to A -> VIP configured on B",
+      unit: "ms",
+      digits: 0,
+      bound: EXAMPLE_SKEW_MS,
+      samples: f,
+      pick: (s) => s.gracefulVipMs,
+    }),
+    row({
+      id: "preempt_linkup_vip_ms",
+      scenario: "3 preemption (cable back)",
+      figure: "A's carrier back -> VIP on A",
+      unit: "ms",
+      digits: 0,
+      bound: EXAMPLE_PREEMPT_MS,
+      samples: f,
+      pick: (s) => s.preemptLinkUpVipMs,
+    }),
+    row({
+      id: "preempt_linkup_client_ms",
+      scenario: "3 preemption (cable back)",
+      figure: "A's carrier back -> client C answered by A",
+      unit: "ms",
+      digits: 0,
+      bound: EXAMPLE_PREEMPT_MS,
+      samples: f,
+      pick: (s) => s.preemptLinkUpClientMs,
+    }),
+    row({
+      id: "preempt_restart_vip_ms",
+      scenario: "3 preemption (daemon restart)",
+      figure: "A's daemon started -> VIP on A",
+      unit: "ms",
+      digits: 0,
+      bound: EXAMPLE_PREEMPT_MS,
+      samples: f,
+      pick: (s) => s.preemptRestartVipMs,
+    }),
+    row({
+      id: "preempt_restart_client_ms",
+      scenario: "3 preemption (daemon restart)",
+      figure: "A's daemon started -> client C answered by A",
+      unit: "ms",
+      digits: 0,
+      bound: EXAMPLE_PREEMPT_MS,
+      samples: f,
+      pick: (s) => s.preemptRestartClientMs,
+    }),
+    row({
+      id: "deadline_to_decision_ms",
+      scenario: "4 inside the daemon",
+      figure: "master-down deadline -> B logs 'master'",
+      unit: "ms",
+      digits: 1,
+      samples: f,
+      pick: (s) => s.deadlineToDecisionMs,
+    }),
+    row({
+      id: "deadline_to_vip_ms",
+      scenario: "4 inside the daemon",
+      figure: "master-down deadline -> VIP configured on B",
+      unit: "ms",
+      digits: 1,
+      samples: f,
+      pick: (s) => s.deadlineToVipMs,
+      target: { text: "median <= 15 ms", ok: (v) => v <= 15 },
+    }),
+    row({
+      id: "deadline_to_garp_ms",
+      scenario: "4 inside the daemon",
+      figure: "master-down deadline -> first gratuitous ARP on the wire",
+      unit: "ms",
+      digits: 1,
+      samples: f,
+      pick: (s) => s.deadlineToGarpMs,
+      target: { text: "median <= 15 ms", ok: (v) => v <= 15 },
+    }),
+    row({
+      id: "advert_jitter_p50_ms",
+      scenario: "5 timer precision",
+      figure: "|advert interval - 1000 ms|, p50",
+      unit: "ms",
+      digits: 3,
+      samples: jitter(50),
+      pick: (s) => s.jitterMs[0],
+    }),
+    row({
+      id: "advert_jitter_p99_ms",
+      scenario: "5 timer precision",
+      figure: "|advert interval - 1000 ms|, p99",
+      unit: "ms",
+      digits: 3,
+      samples: jitter(99),
+      pick: (s) => s.jitterMs[0],
+      target: { text: "p99 <= 2 ms", ok: (v) => v <= 2 },
+    }),
+    row({
+      id: "idle_cpu_percent",
+      scenario: "6 footprint (example config)",
+      figure: "CPU, idle, % of one core (router A, all processes)",
+      unit: "%",
+      digits: 3,
+      samples: raw.idle,
+      pick: (s) => s.a.cpuPercent,
+      target: { text: "<= 0.2 %", ok: (v) => v <= 0.2 },
+    }),
+    row({
+      id: "idle_rss_mb",
+      scenario: "6 footprint (example config)",
+      figure: "RSS, all processes (router A)",
+      unit: "MB",
+      digits: 1,
+      samples: raw.idle,
+      pick: (s) => s.a.rssMb,
+      target: { text: "<= 60 MB", ok: (v) => v <= 60 },
+    }),
+    row({
+      id: "scale255_cpu_master_percent",
+      scenario: "7 scale: 255 instances",
+      figure: "CPU of the master (255 adverts/s), % of one core",
+      unit: "%",
+      digits: 2,
+      samples: raw.scale,
+      pick: (s) => s.master.cpuPercent,
+      target: { text: "<= 5 %", ok: (v) => v <= 5 },
+    }),
+    row({
+      id: "scale255_cpu_backup_percent",
+      scenario: "7 scale: 255 instances",
+      figure: "CPU of the backup (receives 255 adverts/s), % of one core",
+      unit: "%",
+      digits: 2,
+      samples: raw.scale,
+      pick: (s) => s.backup.cpuPercent,
+      target: { text: "<= 5 %", ok: (v) => v <= 5 },
+    }),
+    row({
+      id: "scale255_rss_master_mb",
+      scenario: "7 scale: 255 instances",
+      figure: "RSS of the master, all processes",
+      unit: "MB",
+      digits: 1,
+      samples: raw.scale,
+      pick: (s) => s.master.rssMb,
+    }),
+    row({
+      id: "scale255_rss_backup_mb",
+      scenario: "7 scale: 255 instances",
+      figure: "RSS of the backup, all processes",
+      unit: "MB",
+      digits: 1,
+      samples: raw.scale,
+      pick: (s) => s.backup.rssMb,
+    }),
+    row({
+      id: "scale255_missed_adverts",
+      scenario: "7 scale: 255 instances",
+      figure: "adverts missed on the wire over the window (all VRIDs)",
+      unit: "",
+      digits: 0,
+      samples: raw.scale,
+      pick: (s) => s.missedAdverts,
+      target: { text: "0", ok: (v) => v === 0 },
+    }),
+    row({
+      id: "scale255_backup_adverts",
+      scenario: "7 scale: 255 instances",
+      figure: "adverts sent by the backup (spurious takeovers)",
+      unit: "",
+      digits: 0,
+      samples: raw.scale,
+      pick: (s) => s.backupAdverts,
+      target: { text: "0", ok: (v) => v === 0 },
+    }),
+    row({
+      id: "mass100_all_up_ms",
+      scenario: "7 scale: 100 failovers at once",
+      figure: "cable of A pulled -> all 100 VIPs on B",
+      unit: "ms",
+      digits: 0,
+      bound: hardBound,
+      samples: raw.mass,
+      pick: (s) => s.allUpMs,
+      target: {
+        text: `median <= ${Math.round(hardBound + 100)} ms`,
+        ok: (v) => v <= hardBound + 100,
+      },
+    }),
+    row({
+      id: "mass100_max_lateness_ms",
+      scenario: "7 scale: 100 failovers at once",
+      figure: "worst VIP on B - (its last advert from A + Master_Down_Interval)",
+      unit: "ms",
+      digits: 1,
+      samples: raw.mass,
+      pick: (s) => s.maxLatenessMs,
+    }),
+  ];
+  return rows.filter((r) => r.vrrp.detail !== "not run" || r.keepalived.detail !== "not run");
+}
+
+function fmt(v: number, unit: string): string {
+  if (!Number.isFinite(v)) return "n/a";
+  const digits = unit === "%" ? 3 : Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
+  return `${round(v, digits)}${unit && unit !== "%" ? " " + unit : unit}`;
+}
+
+function verdict(r: Row): string {
+  return r.pass === null ? (r.target ? "n/a" : "") : r.pass ? "pass" : "MISS";
+}
+
+/** The rows as a fixed-width console table. */
+export function consoleTable(rows: Row[]): string {
+  const head = ["figure", "bound", "vrrp", "keepalived", "ratio", "target", ""];
+  const body = rows.map((r) => [
+    r.figure,
+    r.bound === null ? "" : fmt(r.bound, r.unit),
+    fmt(r.vrrp.value, r.unit),
+    fmt(r.keepalived.value, r.unit),
+    Number.isFinite(r.ratio) ? round(r.ratio, 2).toFixed(2) : "n/a",
+    r.target ?? "",
+    verdict(r),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 || i === 5 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join("  ");
+  return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)].join("\n");
+}
+
+/** The rows as a markdown table, detail (min/max/n) included. */
+export function markdownTable(rows: Row[]): string {
+  const out = [
+    "| Scenario | Figure | Bound | vrrp | keepalived | vrrp / keepalived | Target | vrrp |",
+    "|---|---|---:|---:|---:|---:|---|---|",
+  ];
+  for (const r of rows) {
+    const cell = (c: Cell) =>
+      `${fmt(c.value, r.unit)}${
+        c.detail && !c.detail.startsWith("n=1") ? ` <br><sub>${c.detail}</sub>` : ""
+      }`;
+    out.push(
+      `| ${r.scenario} | ${r.figure} | ${r.bound === null ? "" : fmt(r.bound, r.unit)} | ${
+        cell(r.vrrp)
+      } | ${cell(r.keepalived)} | ${
+        Number.isFinite(r.ratio) ? round(r.ratio, 2).toFixed(2) : "n/a"
+      } | ${r.target ?? ""} | ${verdict(r)} |`,
+    );
+  }
+  return out.join("\n");
+}

@@ -1,0 +1,129 @@
+/**
+ * Loading a config: pick the file and format, run the front end, then validate().
+ * Never throws: a missing file or bad text becomes diagnostics.
+ */
+import type { Diagnostic, LoadResult, SourcePos } from "./model.ts";
+import { Diagnostics, sortDiagnostics } from "./diagnostics.ts";
+import { DEFAULT_CONFIG_PATHS, emptyConfig } from "./defaults.ts";
+import { parseKeepalived } from "./keepalived.ts";
+import { parseToml } from "./toml.ts";
+import { validate } from "./validate.ts";
+import type { LexHost } from "./lexer.ts";
+
+/** Options for parseConfigText(). */
+export interface ParseOptions {
+  /** id for `@ID` lines; default the short hostname */
+  configId?: string;
+  /** reads an included file; null when it cannot (default Deno.readTextFileSync) */
+  readFile?: (path: string) => string | null;
+  /** lists a directory for include globs; null when it cannot (default Deno.readDirSync) */
+  listDir?: (path: string) => string[] | null;
+}
+
+/** True when any diagnostic is an error. */
+export function hasErrors(diags: Diagnostic[]): boolean {
+  return diags.some((d) => d.severity === "error");
+}
+
+/** The short hostname (up to the first dot), or "" when it cannot be read. */
+export function shortHostname(): string {
+  try {
+    return Deno.hostname().split(".")[0];
+  } catch {
+    return "";
+  }
+}
+
+function defaultReadFile(path: string): string | null {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function defaultListDir(path: string): string[] | null {
+  try {
+    return [...Deno.readDirSync(path)].map((e) => e.name);
+  } catch {
+    return null;
+  }
+}
+
+/** Format from the extension, else from the content (a `[table]` or `key =` line means TOML). */
+export function detectFormat(path: string, text: string): "keepalived" | "toml" {
+  if (path.endsWith(".toml")) return "toml";
+  if (path.endsWith(".conf")) return "keepalived";
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#") || line.startsWith("!")) continue;
+    return /^\[|^[A-Za-z0-9_."'-]+\s*=/.test(line) ? "toml" : "keepalived";
+  }
+  return "keepalived";
+}
+
+/** Parses `text` as `format` and validates it; includes are read through `opts.readFile`. */
+export function parseConfigText(
+  text: string,
+  file: string,
+  format: "keepalived" | "toml",
+  opts: ParseOptions = {},
+): LoadResult {
+  const diags = new Diagnostics();
+  const host: LexHost = {
+    readFile: opts.readFile ?? defaultReadFile,
+    listDir: opts.listDir ?? defaultListDir,
+    configId: opts.configId ?? shortHostname(),
+  };
+  let front;
+  try {
+    front = format === "toml"
+      ? parseToml(text, file, diags)
+      : parseKeepalived(text, file, host, diags);
+  } catch (err) {
+    // a bug, not bad input: still report it as a diagnostic rather than crash `check`
+    diags.error({ file, line: 1, col: 1 }, `internal error while parsing: ${String(err)}`);
+    front = { config: emptyConfig(), positions: new Map<string, SourcePos>() };
+  }
+  const semantic = validate(front.config, front.positions, file);
+  return {
+    config: front.config,
+    diagnostics: sortDiagnostics([...diags.list, ...semantic.list]),
+    source: { file, format },
+    positions: front.positions,
+  };
+}
+
+/**
+ * Reads and parses the config at `path`, or the first default path that exists.
+ * A missing or unreadable file gives a LoadResult with one error.
+ */
+export async function loadConfig(
+  path: string | undefined,
+  opts: { configId?: string } = {},
+): Promise<LoadResult> {
+  const candidates = path === undefined ? DEFAULT_CONFIG_PATHS : [path];
+  let lastError = "";
+  for (const p of candidates) {
+    try {
+      const text = await Deno.readTextFile(p);
+      return parseConfigText(text, p, detectFormat(p, text), opts);
+    } catch (err) {
+      lastError = err instanceof Deno.errors.NotFound
+        ? "no such file"
+        : err instanceof Error
+        ? err.message
+        : String(err);
+    }
+  }
+  const file = candidates[candidates.length - 1];
+  const message = path === undefined
+    ? `no config file found (tried ${DEFAULT_CONFIG_PATHS.join(", ")})`
+    : `cannot read config file: ${lastError}`;
+  return {
+    config: emptyConfig(),
+    diagnostics: [{ file, line: 1, col: 1, severity: "error", message }],
+    source: { file, format: detectFormat(file, "") },
+    positions: new Map(),
+  };
+}

@@ -1,0 +1,131 @@
+/** A raw IPv4 socket for one IP protocol (VRRP, 112) on one interface, joined to its group. */
+
+import {
+  AF_INET,
+  IP_ADD_MEMBERSHIP,
+  IP_HDRINCL,
+  IP_MULTICAST_IF,
+  IP_MULTICAST_LOOP,
+  IP_MULTICAST_TTL,
+  IPPROTO_IP,
+  libc,
+  SO_BINDTODEVICE,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOCK_RAW,
+  SOL_SOCKET,
+} from "./libc.ts";
+import { check } from "./errors.ts";
+import { interfaceIndex } from "./netif.ts";
+import { type ReceivedPacket, ReceivePump, recvDontWait } from "./poller.ts";
+import { cString, ipMreqn, SOCKADDR_IN_BYTES, sockaddrIn } from "./structs.ts";
+
+export type { ReceivedPacket } from "./poller.ts";
+
+/** IP protocol number of VRRP (RFC 3768 §5.2.4); ffi/ imports nothing from lib/. */
+const IPPROTO_VRRP = 112;
+/** RFC 3768 §5.2.2 multicast group. */
+const VRRP_GROUP = "224.0.0.18";
+
+function intOpt(value: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setInt32(0, value, true);
+  return b;
+}
+
+/**
+ * `socket(AF_INET, SOCK_RAW|SOCK_NONBLOCK|SOCK_CLOEXEC, protocol)` bound to one interface,
+ * joined to the group there, multicast TTL 255, loopback off, and IP_HDRINCL: send() takes the
+ * full IPv4 packet (the kernel fills the id when 0, and the header checksum).
+ */
+export class RawIpSocket {
+  #fd: number;
+  #pump: ReceivePump;
+  #closed = false;
+
+  private constructor(
+    fd: number,
+    readonly ifname: string,
+    readonly ifindex: number,
+    readonly group: string,
+  ) {
+    this.#fd = fd;
+    this.#pump = new ReceivePump(fd, (buf) => {
+      const length = recvDontWait(this.#fd, buf, null, null);
+      return length === null ? null : { length };
+    });
+  }
+
+  /** Opens the socket on `ifname` (throws OsError, e.g. ENODEV, EPERM without CAP_NET_RAW). */
+  static open(ifname: string, opts: { group?: string; protocol?: number } = {}): RawIpSocket {
+    const group = opts.group ?? VRRP_GROUP;
+    const protocol = opts.protocol ?? IPPROTO_VRRP;
+    const ifindex = interfaceIndex(ifname);
+    const c = libc();
+    const fd = check(
+      "socket",
+      c.socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol),
+    );
+    try {
+      const dev = cString(ifname);
+      check(
+        "setsockopt(SO_BINDTODEVICE)",
+        c.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, dev.length),
+        ifname,
+      );
+      const mreq = ipMreqn(group, ifindex);
+      check(
+        "setsockopt(IP_ADD_MEMBERSHIP)",
+        c.setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, mreq, mreq.length),
+        ifname,
+      );
+      check(
+        "setsockopt(IP_MULTICAST_IF)",
+        c.setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, mreq, mreq.length),
+        ifname,
+      );
+      check(
+        "setsockopt(IP_MULTICAST_TTL)",
+        c.setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, intOpt(255), 4),
+      );
+      check(
+        "setsockopt(IP_MULTICAST_LOOP)",
+        c.setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, intOpt(0), 4),
+      );
+      check("setsockopt(IP_HDRINCL)", c.setsockopt(fd, IPPROTO_IP, IP_HDRINCL, intOpt(1), 4));
+      return new RawIpSocket(fd, ifname, ifindex, group);
+    } catch (err) {
+      c.close(fd);
+      throw err;
+    }
+  }
+
+  /** Sends a complete IPv4 packet (header included) to `destination` (the group by default). */
+  send(ipPacket: Uint8Array, destination: string = this.group): void {
+    if (this.#closed) throw new Error(`RawIpSocket(${this.ifname}) is closed`);
+    const to = sockaddrIn(destination);
+    check(
+      "sendto",
+      libc().sendto(this.#fd, ipPacket, BigInt(ipPacket.length), 0, to, SOCKADDR_IN_BYTES),
+      this.ifname,
+    );
+  }
+
+  /**
+   * Calls `onPacket` with every received IPv4 packet (header included) without blocking the event
+   * loop. Resolves once close() has been called; rejects if `onPacket` throws.
+   */
+  receiveLoop(onPacket: (p: ReceivedPacket) => void): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return this.#pump.run(onPacket);
+  }
+
+  /** Stops a pending receive (promptly), then closes the socket. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pump.stop();
+    libc().close(this.#fd);
+    this.#fd = -1;
+  }
+}

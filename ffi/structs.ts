@@ -1,0 +1,140 @@
+/**
+ * C structs as `Uint8Array`s filled through `DataView` with explicit byte order: network order
+ * (big-endian) for ports, protocols and addresses, host order (little-endian on x86_64) for the
+ * rest. Layouts are Linux x86_64.
+ */
+
+import { AF_INET, AF_PACKET } from "./libc.ts";
+
+/** Host byte order of the machines this runs on (x86_64, aarch64 Linux). */
+const LE = true;
+
+/** Bytes of `struct sockaddr_in`. */
+export const SOCKADDR_IN_BYTES = 16;
+/** Bytes of `struct sockaddr_ll`. */
+export const SOCKADDR_LL_BYTES = 20;
+/** Bytes of `struct ip_mreqn`. */
+export const IP_MREQN_BYTES = 12;
+/** Bytes of `struct ifreq`. */
+export const IFREQ_BYTES = 40;
+/** Bytes of `struct pollfd`. */
+export const POLLFD_BYTES = 8;
+/** `IFNAMSIZ`: interface names are at most 15 bytes plus the NUL. */
+export const IFNAMSIZ = 16;
+
+/** A NUL-terminated UTF-8 C string (sized in bytes, never by `str.length`). */
+export function cString(s: string): Uint8Array {
+  const utf8 = new TextEncoder().encode(s);
+  if (utf8.includes(0)) throw new TypeError(`C string contains a NUL byte: ${JSON.stringify(s)}`);
+  const out = new Uint8Array(utf8.length + 1);
+  out.set(utf8);
+  return out;
+}
+
+/** Parses a dotted-quad IPv4 address into 4 bytes (network order); throws on anything else. */
+export function ipv4Bytes(address: string): Uint8Array {
+  const parts = address.split(".");
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) {
+    throw new TypeError(`not an IPv4 address: ${JSON.stringify(address)}`);
+  }
+  return Uint8Array.from(parts.map(Number));
+}
+
+/** Formats 4 bytes as a dotted quad. */
+export function ipv4String(bytes: Uint8Array, offset = 0): string {
+  return Array.from(bytes.subarray(offset, offset + 4)).join(".");
+}
+
+/** Formats a MAC address as `aa:bb:cc:dd:ee:ff`. */
+export function macString(mac: Uint8Array): string {
+  return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join(":");
+}
+
+/** `struct sockaddr_in { sa_family_t sin_family; in_port_t sin_port; struct in_addr sin_addr; char zero[8]; }` */
+export function sockaddrIn(address: string, port = 0): Uint8Array {
+  const buf = new Uint8Array(SOCKADDR_IN_BYTES);
+  const view = new DataView(buf.buffer);
+  view.setUint16(0, AF_INET, LE);
+  view.setUint16(2, port, false);
+  buf.set(ipv4Bytes(address), 4);
+  return buf;
+}
+
+/**
+ * `struct sockaddr_ll { unsigned short sll_family; __be16 sll_protocol; int sll_ifindex;
+ * unsigned short sll_hatype; unsigned char sll_pkttype; unsigned char sll_halen; unsigned char sll_addr[8]; }`
+ */
+export function sockaddrLl(ifindex: number, protocol: number, mac?: Uint8Array): Uint8Array {
+  const buf = new Uint8Array(SOCKADDR_LL_BYTES);
+  const view = new DataView(buf.buffer);
+  view.setUint16(0, AF_PACKET, LE);
+  view.setUint16(2, protocol, false);
+  view.setInt32(4, ifindex, LE);
+  if (mac) {
+    buf[11] = mac.length;
+    buf.set(mac.subarray(0, 8), 12);
+  }
+  return buf;
+}
+
+/** The fields of a `sockaddr_ll` filled in by `recvfrom`. */
+export interface SockaddrLlInfo {
+  protocol: number;
+  ifindex: number;
+  pktType: number;
+}
+
+/** Reads a `sockaddr_ll` written by the kernel. */
+export function readSockaddrLl(buf: Uint8Array): SockaddrLlInfo {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  return { protocol: view.getUint16(2, false), ifindex: view.getInt32(4, LE), pktType: buf[10] };
+}
+
+/** `struct ip_mreqn { struct in_addr imr_multiaddr; struct in_addr imr_address; int imr_ifindex; }` */
+export function ipMreqn(group: string, ifindex: number, address = "0.0.0.0"): Uint8Array {
+  const buf = new Uint8Array(IP_MREQN_BYTES);
+  buf.set(ipv4Bytes(group), 0);
+  buf.set(ipv4Bytes(address), 4);
+  new DataView(buf.buffer).setInt32(8, ifindex, LE);
+  return buf;
+}
+
+/** `struct ifreq { char ifr_name[IFNAMSIZ]; union { ... } }` with the name filled in. */
+export function ifreq(ifname: string): Uint8Array {
+  const name = cString(ifname);
+  if (name.length > IFNAMSIZ) throw new TypeError(`interface name longer than 15 bytes: ${ifname}`);
+  const buf = new Uint8Array(IFREQ_BYTES);
+  buf.set(name, 0);
+  return buf;
+}
+
+/** `ifr_hwaddr` (a `struct sockaddr`): the 6 bytes of `sa_data` that hold a MAC. */
+export function ifreqHwaddr(buf: Uint8Array): Uint8Array {
+  return buf.slice(IFNAMSIZ + 2, IFNAMSIZ + 8);
+}
+
+/** `ifr_addr` as a `sockaddr_in`: the IPv4 address. */
+export function ifreqAddr(buf: Uint8Array): string {
+  return ipv4String(buf, IFNAMSIZ + 4);
+}
+
+/** `ifr_flags` (a `short`). */
+export function ifreqFlags(buf: Uint8Array): number {
+  return new DataView(buf.buffer, buf.byteOffset).getUint16(IFNAMSIZ, LE);
+}
+
+/** `struct pollfd { int fd; short events; short revents; }` × fds, all with the same events. */
+export function pollfds(fds: number[], events: number): Uint8Array {
+  const buf = new Uint8Array(POLLFD_BYTES * fds.length);
+  const view = new DataView(buf.buffer);
+  fds.forEach((fd, i) => {
+    view.setInt32(i * POLLFD_BYTES, fd, LE);
+    view.setInt16(i * POLLFD_BYTES + 4, events, LE);
+  });
+  return buf;
+}
+
+/** `revents` of entry `i` of a pollfd array. */
+export function pollRevents(buf: Uint8Array, i: number): number {
+  return new DataView(buf.buffer, buf.byteOffset).getInt16(i * POLLFD_BYTES + 6, LE);
+}

@@ -1,0 +1,349 @@
+/**
+ * The daemon: owns the interfaces (one raw socket each, shared by the instances on it), decodes
+ * every received packet once and dispatches it by VRID, runs one scheduler for all deadlines,
+ * and implements the control socket's `DaemonApi` (status, admin down/up, reload).
+ */
+import type { Config, InstanceConfig, LoadResult } from "../../config/model.ts";
+import { formatDiagnostic } from "../../config/diagnostics.ts";
+import { hasErrors } from "../../config/load.ts";
+import type { DaemonApi, InstanceStatus, Reply, StatusReply } from "../control/types.ts";
+import { decodeIpv4Packet } from "../vrrp/packet.ts";
+import { DropLog } from "./drop_log.ts";
+import { type Effects, InterfaceError, type InterfacePort } from "./effects.ts";
+import { InstanceRuntime } from "./instance.ts";
+import type { Logger } from "./logger.ts";
+import { instanceParams, vipDev } from "./params.ts";
+import { planReload } from "./reload_diff.ts";
+import { Scheduler } from "./scheduler.ts";
+
+/** How the daemon is built. */
+export interface DaemonOptions {
+  effects: Effects;
+  logger: Logger;
+  /** re-reads the config (SIGHUP, `vrrp reload`) */
+  loadConfig: () => Promise<LoadResult>;
+  /** the file the config came from, for status */
+  configFile: string;
+  pid?: number;
+  wallClock?: () => Date;
+  /** instances an operator took down before the restart (admin-state persistence) */
+  adminDownAtStart?: ReadonlySet<string>;
+  /** called with every administratively-down name after each admin change, to persist them */
+  onAdminChange?: (down: string[]) => Promise<void>;
+}
+
+/** One opened interface and the instances on it, by VRID. */
+interface IfaceEntry {
+  port: InterfacePort;
+  byVrid: Map<number, InstanceRuntime>;
+  drops: DropLog;
+}
+
+/** The VRID of a raw IPv4 packet, when it is long enough to have one (to count codec drops). */
+export function peekVrid(packet: Uint8Array): number | null {
+  if (packet.length < 1) return null;
+  const ihl = (packet[0] & 0x0f) * 4;
+  if (packet.length < ihl + 2 || packet[9] !== 112) return null;
+  return packet[ihl + 1];
+}
+
+/** A running daemon. Build it with {@link Daemon.start}. */
+export class Daemon implements DaemonApi {
+  readonly #opts: DaemonOptions;
+  readonly #log: Logger;
+  readonly #ifaces = new Map<string, IfaceEntry>();
+  readonly #instances = new Map<string, InstanceRuntime>();
+  readonly #scheduler: Scheduler<InstanceRuntime>;
+  readonly #startedAt: string;
+  #config: Config;
+  #reloading: Promise<Reply> | null = null;
+  #stopping: Promise<void> | null = null;
+
+  private constructor(config: Config, opts: DaemonOptions) {
+    this.#opts = opts;
+    this.#log = opts.logger;
+    this.#config = config;
+    this.#scheduler = new Scheduler(opts.effects, (inst) => inst.deadlineReached());
+    this.#startedAt = this.#wallClock().toISOString();
+  }
+
+  /**
+   * Opens every interface (throws {@link InterfaceError} before anything on the host changes),
+   * removes configured VIPs a crashed run left behind, then starts every instance.
+   */
+  static async start(config: Config, opts: DaemonOptions): Promise<Daemon> {
+    const d = new Daemon(config, opts);
+    try {
+      await d.#openInterfaces(config.instances);
+    } catch (err) {
+      await d.#closeUnused(new Set());
+      throw err;
+    }
+    await d.#removeLeftovers(config.instances);
+    for (const cfg of config.instances) d.#startInstance(cfg);
+    d.#log.info(`started with ${config.instances.length} instance(s)`, {
+      instances: config.instances.map((c) => c.name),
+    });
+    return d;
+  }
+
+  /** The running instances, by name (for tests). */
+  get instances(): ReadonlyMap<string, InstanceRuntime> {
+    return this.#instances;
+  }
+
+  #wallClock(): Date {
+    return (this.#opts.wallClock ?? (() => new Date()))();
+  }
+
+  async #openInterfaces(instances: InstanceConfig[]): Promise<void> {
+    for (const name of new Set(instances.map((c) => c.interface))) {
+      if (this.#ifaces.has(name)) continue;
+      const port = await this.#opts.effects.openInterface(name, (p) => this.#onPacket(name, p));
+      if (port.primaryIp === null && instances.some((c) => c.interface === name && !c.mcastSrcIp)) {
+        await port.close();
+        throw new InterfaceError(name, "other", `interface ${name} has no IPv4 address`);
+      }
+      this.#ifaces.set(name, { port, byVrid: new Map(), drops: new DropLog() });
+    }
+  }
+
+  async #closeUnused(keep: Set<string>): Promise<void> {
+    for (const [name, entry] of [...this.#ifaces]) {
+      if (keep.has(name)) continue;
+      this.#ifaces.delete(name);
+      await entry.port.close();
+    }
+  }
+
+  /** Removes configured VIPs found on the host before the first election (keepalived does too). */
+  async #removeLeftovers(instances: InstanceConfig[]): Promise<void> {
+    const { effects } = this.#opts;
+    for (const cfg of instances) {
+      const byDev = new Map<string, typeof cfg.vips>();
+      for (const v of cfg.vips) {
+        byDev.set(vipDev(cfg, v), [...(byDev.get(vipDev(cfg, v)) ?? []), v]);
+      }
+      for (const [dev, vips] of byDev) {
+        let present: boolean[];
+        try {
+          present = await effects.presentVips(vips, dev);
+        } catch (err) {
+          this.#log.error(`cannot list addresses on ${dev}: ${String(err)}`);
+          continue;
+        }
+        const left = vips.filter((_, i) => present[i]);
+        if (left.length === 0) continue;
+        const list = left.map((v) => `${v.address}/${v.prefixLen}`).join(" ");
+        const r = await effects.removeVips(left, dev);
+        if (r.ok) this.#log.warn(`removed leftover VIPs ${list} from ${dev} (previous run?)`);
+        else {this.#log.error(
+            `removing leftover VIPs ${list} from ${dev} failed: ${r.stderr.trim()}`,
+          );}
+      }
+    }
+  }
+
+  #startInstance(cfg: InstanceConfig, adminDown?: boolean): void {
+    const entry = this.#ifaces.get(cfg.interface);
+    if (!entry) throw new Error(`interface ${cfg.interface} is not open`);
+    const params = instanceParams(cfg, entry.port.primaryIp ?? "0.0.0.0");
+    const inst = new InstanceRuntime(cfg, params, {
+      effects: this.#opts.effects,
+      port: entry.port,
+      log: this.#log.forInstance(cfg.name, cfg.vrid, cfg.interface),
+      scheduler: this.#scheduler,
+      wallClock: () => this.#wallClock(),
+    });
+    this.#instances.set(cfg.name, inst);
+    entry.byVrid.set(cfg.vrid, inst);
+    inst.start(adminDown ?? this.#opts.adminDownAtStart?.has(cfg.name) ?? false);
+  }
+
+  async #stopInstance(name: string): Promise<void> {
+    const inst = this.#instances.get(name);
+    if (!inst) return;
+    await inst.stop();
+    this.#instances.delete(name);
+    const entry = this.#ifaces.get(inst.cfg.interface);
+    if (entry?.byVrid.get(inst.cfg.vrid) === inst) entry.byVrid.delete(inst.cfg.vrid);
+  }
+
+  #onPacket(iface: string, packet: Uint8Array): void {
+    const entry = this.#ifaces.get(iface);
+    if (!entry || this.#stopping) return;
+    const r = decodeIpv4Packet(packet);
+    const now = this.#opts.effects.now();
+    if (!r.ok) {
+      const vrid = peekVrid(packet);
+      const inst = vrid === null ? undefined : entry.byVrid.get(vrid);
+      if (inst) inst.codecDrop(r.reason, r.detail);
+      else {
+        const n = entry.drops.record(r.reason, now);
+        if (n > 0) {
+          this.#log.warn(`[${iface}] dropped packet: ${r.reason}: ${r.detail}`, {
+            iface,
+            reason: r.reason,
+            count: n,
+          });
+        }
+      }
+      return;
+    }
+    const inst = entry.byVrid.get(r.advert.vrid);
+    if (!inst) {
+      const n = entry.drops.record("unknownVrid", now);
+      if (n > 0) {
+        this.#log.debug(`[${iface}] ignoring advert for VRID ${r.advert.vrid} (not ours)`, {
+          iface,
+          vrid: r.advert.vrid,
+          source: r.ip?.source,
+          count: n,
+        });
+      }
+      return;
+    }
+    inst.receiveAdvert(r.advert, r.ip?.source ?? "0.0.0.0");
+  }
+
+  /** Drop counters per interface (codec drops not attributable to an instance, unknown VRIDs). */
+  interfaceDrops(): Record<string, Record<string, number>> {
+    return Object.fromEntries([...this.#ifaces].map(([n, e]) => [n, { ...e.drops.counts }]));
+  }
+
+  /**
+   * Stops everything like on SIGTERM: masters send a priority-0 advert and every instance
+   * removes its VIPs; then the sockets close. Idempotent.
+   */
+  shutdown(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#log.info("shutting down");
+      await Promise.all([...this.#instances.keys()].map((n) => this.#stopInstance(n)));
+      this.#scheduler.stop();
+      await this.#closeUnused(new Set());
+      this.#log.info("stopped");
+    })();
+    return this.#stopping;
+  }
+
+  // --- DaemonApi -------------------------------------------------------------------------------
+
+  /** A snapshot of every instance (or one), as `vrrp status` shows it. */
+  status(instance?: string): StatusReply | { ok: false; error: string } {
+    let list: InstanceStatus[] = [...this.#instances.values()].map((i) => i.status());
+    if (instance !== undefined) {
+      list = list.filter((s) => s.name === instance);
+      if (list.length === 0) return { ok: false, error: `no instance named "${instance}"` };
+    }
+    return {
+      ok: true,
+      version: 1,
+      pid: this.#opts.pid ?? Deno.pid,
+      configFile: this.#opts.configFile,
+      startedAt: this.#startedAt,
+      instances: list,
+    };
+  }
+
+  /** Planned maintenance: the instance hands over at once and stays out of the election. */
+  adminDown(instance: string): Promise<Reply> {
+    return this.#admin(instance, true);
+  }
+
+  /** Brings an instance back into the election. */
+  adminUp(instance: string): Promise<Reply> {
+    return this.#admin(instance, false);
+  }
+
+  async #admin(name: string, down: boolean): Promise<Reply> {
+    const inst = this.#instances.get(name);
+    if (!inst) return { ok: false, error: `no instance named "${name}"` };
+    const word = down ? "down" : "up";
+    if (inst.adminDown === down) {
+      return { ok: true, message: `${name} is already administratively ${word}` };
+    }
+    inst.log.info(`administratively ${word} (control request)`);
+    inst.setAdminDown(down);
+    if (this.#opts.onAdminChange) {
+      const names = [...this.#instances.values()].filter((i) => i.adminDown).map((i) => i.cfg.name);
+      try {
+        await this.#opts.onAdminChange(names);
+      } catch (err) {
+        const error = `${name} is administratively ${word}, but saving that failed ` +
+          `(it will not survive a restart): ${err instanceof Error ? err.message : String(err)}`;
+        this.#log.error(error);
+        return { ok: false, error };
+      }
+    }
+    return { ok: true, message: `${name} is now administratively ${word}` };
+  }
+
+  /**
+   * Re-reads the config. On errors the running config stays and the reply carries the
+   * diagnostics; otherwise only what changed is applied (SIGHUP takes the same path).
+   */
+  reload(): Promise<Reply> {
+    if (this.#stopping) return Promise.resolve({ ok: false, error: "daemon is stopping" });
+    // a second request while one runs waits for it, then runs again with the newest file
+    const prev = this.#reloading ?? Promise.resolve<Reply>({ ok: true, message: "" });
+    const next = prev.then(() => this.#reloadOnce());
+    this.#reloading = next;
+    return next;
+  }
+
+  async #reloadOnce(): Promise<Reply> {
+    this.#log.info("reloading config");
+    let loaded: LoadResult;
+    try {
+      loaded = await this.#opts.loadConfig();
+    } catch (err) {
+      const error = `reload failed, keeping the running config: ${String(err)}`;
+      this.#log.error(error);
+      return { ok: false, error };
+    }
+    if (hasErrors(loaded.diagnostics)) {
+      const diagnostics = loaded.diagnostics.filter((d) => d.severity === "error").map(
+        formatDiagnostic,
+      );
+      this.#log.error("reload failed, keeping the running config", { diagnostics });
+      for (const d of diagnostics) this.#log.error(d);
+      return { ok: false, error: "config has errors; the running config is kept", diagnostics };
+    }
+    for (const d of loaded.diagnostics) this.#log.warn(formatDiagnostic(d));
+    const next = loaded.config;
+    const plan = planReload([...this.#instances.values()].map((i) => i.cfg), next.instances);
+    const toStart = [...plan.added, ...plan.changed];
+    try {
+      await this.#openInterfaces(toStart);
+    } catch (err) {
+      const error = `reload failed, keeping the running config: ${
+        err instanceof Error ? err.message : String(err)
+      }`;
+      this.#log.error(error);
+      await this.#closeUnused(new Set([...this.#instances.values()].map((i) => i.cfg.interface)));
+      return { ok: false, error };
+    }
+    for (const name of plan.removed) this.#log.info(`instance ${name} removed from the config`);
+    for (const c of plan.changed) this.#log.info(`instance ${c.name} changed: restarting it`);
+    // an operator's `vrrp down` survives a reload
+    const down = new Set(
+      [...this.#instances.values()].filter((i) => i.adminDown).map((i) => i.cfg.name),
+    );
+    await Promise.all(
+      [...plan.removed, ...plan.changed.map((c) => c.name)].map((n) => this.#stopInstance(n)),
+    );
+    await this.#removeLeftovers(plan.added);
+    for (const c of toStart) this.#startInstance(c, down.has(c.name));
+    await this.#closeUnused(new Set(next.instances.map((c) => c.interface)));
+    this.#config = next;
+    const message = `reloaded: ${plan.added.length} added, ${plan.changed.length} changed, ` +
+      `${plan.removed.length} removed, ${plan.unchanged.length} unchanged`;
+    this.#log.info(message);
+    return { ok: true, message };
+  }
+
+  /** The config currently running. */
+  get config(): Config {
+    return this.#config;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The daemon's ports: everything it does to the outside world goes through `Effects`, so a unit
+ * test can drive the daemon with fakes and a fake clock, and `realEffects()` uses ffi + `ip`.
+ */
+import type { VipConfig } from "../../config/model.ts";
+
+/** What an `ip addr` run reported; a failure keeps the command's stderr for the log. */
+export type VipOutcome = { ok: true } | { ok: false; stderr: string };
+
+/** One interface the daemon speaks VRRP on: a raw IP socket plus a packet socket for ARP. */
+export interface InterfacePort {
+  readonly name: string;
+  /** 6-byte hardware address, the source of gratuitous ARPs */
+  readonly mac: Uint8Array;
+  /** the interface's primary IPv4 address (advert source and tie-breaker), null if none */
+  readonly primaryIp: string | null;
+  /** Sends one complete IPv4 packet (VRRP advert). */
+  sendAdvert(packet: Uint8Array): void;
+  /** Sends complete Ethernet frames (gratuitous ARP). */
+  sendFrames(frames: Uint8Array[]): void;
+  /** Stops receiving and closes the sockets; idempotent. */
+  close(): Promise<void>;
+}
+
+/** Why an interface could not be opened, already phrased for a one-line message. */
+export class InterfaceError extends Error {
+  constructor(
+    readonly iface: string,
+    readonly kind: "missing" | "permission" | "other",
+    message: string,
+  ) {
+    super(message);
+    this.name = "InterfaceError";
+  }
+}
+
+/** Everything the daemon needs from the host. */
+export interface Effects {
+  /** monotonic milliseconds (performance.now() in the real daemon) */
+  now(): number;
+  setTimer(delayMs: number, fn: () => void): number;
+  clearTimer(id: number): void;
+  /**
+   * Opens the interface; `onPacket` receives every IPv4 packet of protocol 112 seen on it.
+   * Throws {@link InterfaceError} when the interface is missing or we lack privileges.
+   */
+  openInterface(name: string, onPacket: (packet: Uint8Array) => void): Promise<InterfacePort>;
+  addVips(vips: VipConfig[], dev: string): Promise<VipOutcome>;
+  removeVips(vips: VipConfig[], dev: string): Promise<VipOutcome>;
+  /** Which of `vips` are on `dev` right now (same order). */
+  presentVips(vips: VipConfig[], dev: string): Promise<boolean[]>;
+}

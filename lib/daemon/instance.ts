@@ -1,0 +1,305 @@
+/**
+ * One running VRRP instance: feeds events to the pure state machine and executes the actions it
+ * returns, in order. Adverts go out at once; VIP changes are serialized on a per-instance queue
+ * so an add and a later remove never reorder, and a slow `ip` never delays an advert.
+ */
+import type { InstanceConfig, VipConfig } from "../../config/model.ts";
+import type { InstanceStatus } from "../control/types.ts";
+import { initialState, type InstanceState, nextDeadlineMs, step } from "../vrrp/fsm.ts";
+import { encodeIpv4Packet } from "../vrrp/packet.ts";
+import type {
+  Advertisement,
+  DropReason,
+  FsmAction,
+  FsmEvent,
+  InstanceParams,
+  Role,
+} from "../vrrp/types.ts";
+import { DropLog } from "./drop_log.ts";
+import type { Effects, InterfacePort, VipOutcome } from "./effects.ts";
+import { garpFrames } from "./garp.ts";
+import type { Logger } from "./logger.ts";
+import { vipDev } from "./params.ts";
+import type { Scheduler } from "./scheduler.ts";
+
+/** How often a failed `ip addr` is tried in all before the failure is surfaced as an error. */
+export const VIP_ATTEMPTS = 3;
+/** Pause between two attempts, ms (times the attempt number). */
+export const VIP_RETRY_DELAY_MS = 200;
+
+/** What an instance needs from the daemon around it. */
+export interface InstanceDeps {
+  effects: Effects;
+  port: InterfacePort;
+  log: Logger;
+  scheduler: Scheduler<InstanceRuntime>;
+  /** wall clock for status timestamps */
+  wallClock?: () => Date;
+}
+
+/** The runtime of one configured instance. */
+export class InstanceRuntime {
+  readonly cfg: InstanceConfig;
+  readonly params: InstanceParams;
+  readonly log: Logger;
+  #deps: InstanceDeps;
+  #state: InstanceState;
+  #lastTransition: InstanceStatus["lastTransition"] = null;
+  #advertsSent = 0;
+  #advertsReceived = 0;
+  #ipId = 0;
+  readonly #drops = new DropLog();
+  /** whether our VIPs are (to our knowledge) configured on the host */
+  #vipsPresent = false;
+  #vipChain: Promise<void> = Promise.resolve();
+  /** bumped on every queued VIP change: a retry loop gives up when a newer change is queued */
+  #vipGeneration = 0;
+  #lastQueued: "add" | "remove" | null = null;
+  #stopped = false;
+
+  constructor(cfg: InstanceConfig, params: InstanceParams, deps: InstanceDeps) {
+    this.cfg = cfg;
+    this.params = params;
+    this.#deps = deps;
+    this.log = deps.log;
+    this.#state = initialState(params);
+  }
+
+  /** Current role. */
+  get role(): Role {
+    return this.#state.role;
+  }
+
+  /** Whether the instance was administratively taken out of the election. */
+  get adminDown(): boolean {
+    return this.#state.adminDown;
+  }
+
+  /** Resolves when every queued VIP change has run. */
+  vipsSettled(): Promise<void> {
+    return this.#vipChain;
+  }
+
+  /** Enters the election (the FSM's `startup`); `adminDown` keeps it out from the start. */
+  start(adminDown = false): void {
+    if (adminDown) this.feed({ type: "adminDownRequested" });
+    this.feed({ type: "startup" });
+  }
+
+  /** A decoded advert for our VRID arrived from `source`. */
+  receiveAdvert(advert: Advertisement, source: string): void {
+    this.#advertsReceived++;
+    this.feed({ type: "advertReceived", advert, source });
+  }
+
+  /** A packet for our VRID the codec rejected. */
+  codecDrop(reason: DropReason, detail: string): void {
+    this.#countDrop(reason, detail);
+  }
+
+  /** Administratively leave (true) or rejoin (false) the election. */
+  setAdminDown(down: boolean): void {
+    if (down === this.#state.adminDown) return;
+    this.feed({ type: down ? "adminDownRequested" : "adminUpRequested" });
+  }
+
+  /**
+   * Leaves the election like on SIGTERM: a master sends a priority-0 advert and removes its VIPs.
+   * Resolves when the VIPs are gone (or their removal failed and was logged).
+   */
+  async stop(): Promise<void> {
+    if (this.#stopped) return this.#vipChain;
+    this.feed({ type: "shutdownRequested" });
+    this.#stopped = true;
+    this.#deps.scheduler.set(this, null);
+    // whatever the FSM decided, never leave our addresses behind
+    if (this.#lastQueued === "add" || (this.#lastQueued === null && this.#vipsPresent)) {
+      this.#queueVips("remove");
+    }
+    await this.#vipChain;
+  }
+
+  /** Hands one event to the state machine and executes its actions; re-arms the deadline. */
+  feed(event: FsmEvent): void {
+    if (this.#stopped) return;
+    const now = this.#deps.effects.now();
+    let result;
+    try {
+      result = step(this.params, this.#state, event, now);
+    } catch (err) {
+      // the core must not throw; if it does, say so loudly and keep the old state
+      this.log.error(`state machine threw on ${event.type}: ${String(err)}`);
+      return;
+    }
+    this.#state = result.state;
+    for (const action of result.actions) this.#execute(action);
+    this.#deps.scheduler.set(this, nextDeadlineMs(this.#state));
+  }
+
+  /** The scheduler's callback: our deadline has passed. */
+  deadlineReached(): void {
+    this.feed({ type: "deadlineReached" });
+  }
+
+  /** This instance as the control socket reports it. */
+  status(): InstanceStatus {
+    const st = this.#state;
+    const wallNow = this.#wall();
+    const sb = st.splitBrain;
+    return {
+      name: this.cfg.name,
+      interface: this.cfg.interface,
+      vrid: this.cfg.vrid,
+      state: st.role,
+      adminDown: st.adminDown,
+      basePriority: this.params.basePriority,
+      effectivePriority: st.effectivePriority,
+      priorityAdjustments: [],
+      masterIp: st.masterIp,
+      vips: this.cfg.vips.map((v) => ({
+        address: v.address,
+        prefixLen: v.prefixLen,
+        dev: vipDev(this.cfg, v),
+        present: this.#vipsPresent,
+      })),
+      lastTransition: this.#lastTransition,
+      advertsSent: this.#advertsSent,
+      advertsReceived: this.#advertsReceived,
+      drops: { ...this.#drops.counts },
+      splitBrain: sb === null ? null : {
+        peer: sb.peer,
+        priority: sb.priority,
+        at: new Date(wallNow.getTime() - (this.#deps.effects.now() - sb.sinceMs)).toISOString(),
+      },
+    };
+  }
+
+  #wall(): Date {
+    return (this.#deps.wallClock ?? (() => new Date()))();
+  }
+
+  #countDrop(reason: string, detail: string): void {
+    const n = this.#drops.record(reason, this.#deps.effects.now());
+    if (n > 0) {
+      const more = n > 1 ? ` (${n} since last report)` : "";
+      this.log.warn(`dropped packet: ${reason}: ${detail}${more}`, { reason, count: n });
+    }
+  }
+
+  #execute(action: FsmAction): void {
+    switch (action.type) {
+      case "sendAdvert":
+        this.#sendAdvert(action.advert);
+        return;
+      case "addVips":
+        this.#queueVips("add");
+        return;
+      case "removeVips":
+        this.#queueVips("remove");
+        return;
+      case "sendGratuitousArp": {
+        const repeat = action.why === "refresh"
+          ? this.params.garpMasterRefreshRepeat
+          : this.params.garpMasterRepeat;
+        if (action.why === "becameMaster") {
+          // announce the addresses only once they are configured
+          this.#vipChain = this.#vipChain.then(() => this.#sendGarp(action.why, repeat));
+        } else {
+          this.#sendGarp(action.why, repeat);
+        }
+        return;
+      }
+      case "stateChanged": {
+        const at = this.#wall().toISOString();
+        this.#lastTransition = { from: action.from, to: action.to, reason: action.reason, at };
+        this.log.info(`${action.from} -> ${action.to} (${action.reason})`, {
+          from: action.from,
+          to: action.to,
+          reason: action.reason,
+        });
+        return;
+      }
+      case "packetDropped":
+        this.#countDrop(action.reason, action.detail);
+        return;
+      case "log":
+        this.log.log(action.level, action.message);
+        return;
+      case "anomaly":
+        this.log.warn(`anomaly: ${action.message}`);
+        return;
+    }
+  }
+
+  #sendAdvert(advert: Advertisement): void {
+    try {
+      this.#ipId = (this.#ipId + 1) & 0xffff;
+      const packet = encodeIpv4Packet(advert, { source: this.params.primaryIp, id: this.#ipId });
+      this.#deps.port.sendAdvert(packet);
+      this.#advertsSent++;
+      if (advert.priority === 0) this.log.info("sent priority-0 advert (resigning)");
+      else this.log.debug(`sent advert priority ${advert.priority}`);
+    } catch (err) {
+      this.log.error(`sending advert failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  #sendGarp(why: string, repeat: number): void {
+    if (this.#stopped && why !== "becameMaster") return;
+    if (this.#state.role !== "master") return; // a queued burst outlived our mastership
+    try {
+      this.#deps.port.sendFrames(garpFrames(this.#deps.port.mac, this.params.vips, repeat));
+      this.log.debug(`sent gratuitous ARP (${why}) x${Math.max(1, repeat)}`);
+    } catch (err) {
+      this.log.error(
+        `sending gratuitous ARP failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  }
+
+  /** Groups our VIPs by device. */
+  #vipsByDev(): Map<string, VipConfig[]> {
+    const byDev = new Map<string, VipConfig[]>();
+    for (const v of this.cfg.vips) {
+      const dev = vipDev(this.cfg, v);
+      byDev.set(dev, [...(byDev.get(dev) ?? []), v]);
+    }
+    return byDev;
+  }
+
+  #queueVips(op: "add" | "remove"): void {
+    const generation = ++this.#vipGeneration;
+    this.#lastQueued = op;
+    this.#vipChain = this.#vipChain.then(() => this.#applyVips(op, generation)).catch((err) => {
+      this.log.error(`VIP ${op} failed: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }
+
+  async #applyVips(op: "add" | "remove", generation: number): Promise<void> {
+    const { effects } = this.#deps;
+    let allOk = true;
+    for (const [dev, vips] of this.#vipsByDev()) {
+      const list = vips.map((v) => `${v.address}/${v.prefixLen}`).join(" ");
+      let outcome: VipOutcome = { ok: false, stderr: "not tried" };
+      for (let attempt = 1; attempt <= VIP_ATTEMPTS; attempt++) {
+        outcome = op === "add"
+          ? await effects.addVips(vips, dev)
+          : await effects.removeVips(vips, dev);
+        if (outcome.ok) break;
+        const stderr = outcome.stderr.trim();
+        if (attempt < VIP_ATTEMPTS && generation === this.#vipGeneration) {
+          this.log.warn(`ip addr ${op} ${list} dev ${dev} failed, retrying: ${stderr}`);
+          await new Promise<void>((r) => effects.setTimer(VIP_RETRY_DELAY_MS * attempt, r));
+        } else break;
+      }
+      if (outcome.ok) {
+        this.log.info(`${op === "add" ? "added" : "removed"} VIPs ${list} on ${dev}`);
+      } else {
+        allOk = false;
+        this.log.error(`ip addr ${op} ${list} dev ${dev} failed: ${outcome.stderr.trim()}`);
+      }
+    }
+    if (allOk) this.#vipsPresent = op === "add";
+    else if (op === "add") this.#vipsPresent = true; // partially there: a later stop removes them
+  }
+}

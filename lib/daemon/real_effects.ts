@@ -1,0 +1,83 @@
+/** The real ports: ffi sockets for the wire, `ip addr` (through VipManager) for addresses. */
+import { OsError } from "../../ffi/errors.ts";
+import { interfaceInfo } from "../../ffi/netif.ts";
+import { PacketSocket } from "../../ffi/packet_socket.ts";
+import { RawIpSocket } from "../../ffi/raw_socket.ts";
+import { VipManager, type VipResult } from "../vip/manager.ts";
+import { type Effects, InterfaceError, type InterfacePort, type VipOutcome } from "./effects.ts";
+import type { Logger } from "./logger.ts";
+
+/** errno values that mean "not privileged enough". */
+const EPERM = 1;
+const EACCES = 13;
+
+function describe(iface: string, err: unknown): InterfaceError {
+  if (err instanceof OsError) {
+    if (err.code === "ENODEV" || err.errno === 19) {
+      return new InterfaceError(iface, "missing", `interface ${iface} does not exist`);
+    }
+    if (err.errno === EPERM || err.errno === EACCES) {
+      return new InterfaceError(
+        iface,
+        "permission",
+        `cannot open a raw socket on ${iface}: operation not permitted ` +
+          `(vrrp run needs root or CAP_NET_RAW and CAP_NET_ADMIN)`,
+      );
+    }
+  }
+  const msg = err instanceof Error ? err.message : String(err);
+  return new InterfaceError(iface, "other", `cannot open interface ${iface}: ${msg}`);
+}
+
+/** Effects backed by the host: performance.now(), setTimeout, raw sockets, `ip addr`. */
+export function realEffects(log: Logger): Effects {
+  // one try per call: the instance runtime retries, and knows when a newer change supersedes one
+  const vips = new VipManager({ retries: 1, log: (m) => log.debug(m) });
+  const outcome = (r: VipResult): VipOutcome =>
+    r.ok ? { ok: true } : { ok: false, stderr: r.stderr.trim() || r.error };
+  return {
+    now: () => performance.now(),
+    setTimer: (delayMs, fn) => setTimeout(fn, delayMs) as unknown as number,
+    clearTimer: (id) => clearTimeout(id),
+    openInterface(name, onPacket): Promise<InterfacePort> {
+      let raw: RawIpSocket;
+      let arp: PacketSocket;
+      let info;
+      try {
+        info = interfaceInfo(name);
+        raw = RawIpSocket.open(name);
+      } catch (err) {
+        return Promise.reject(describe(name, err));
+      }
+      try {
+        arp = PacketSocket.open(name);
+      } catch (err) {
+        void raw.close();
+        return Promise.reject(describe(name, err));
+      }
+      if (!info.up) log.warn(`interface ${name} is down`);
+      const loop = raw.receiveLoop((p) => onPacket(p.bytes)).catch((err) => {
+        log.error(`receive loop on ${name} failed: ${String(err)}`);
+      });
+      let closed: Promise<void> | null = null;
+      return Promise.resolve({
+        name,
+        mac: info.mac,
+        primaryIp: info.primaryIp,
+        sendAdvert: (packet) => raw.send(packet),
+        sendFrames: (frames) => {
+          for (const f of frames) arp.send(f);
+        },
+        close: () =>
+          closed ??= (async () => {
+            await raw.close();
+            await arp.close();
+            await loop;
+          })(),
+      });
+    },
+    addVips: async (list, dev) => outcome(await vips.add(list, dev)),
+    removeVips: async (list, dev) => outcome(await vips.remove(list, dev)),
+    presentVips: (list, dev) => vips.present(list, dev),
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * One timer for the whole daemon: each instance has at most one deadline (keepalived's "sands");
+ * the scheduler keeps a single timeout armed for the earliest of them and, when it fires, calls
+ * back every instance whose deadline has passed.
+ */
+import type { Effects } from "./effects.ts";
+
+/** Per-key deadlines on a monotonic clock, with one armed timer. */
+export class Scheduler<K> {
+  readonly #deadlines = new Map<K, number>();
+  readonly #effects: Pick<Effects, "now" | "setTimer" | "clearTimer">;
+  readonly #onDue: (key: K) => void;
+  #timer: number | null = null;
+  #armedFor = Infinity;
+
+  /** `onDue(key)` runs when `key`'s deadline has passed; it is expected to call `set()` again. */
+  constructor(effects: Pick<Effects, "now" | "setTimer" | "clearTimer">, onDue: (key: K) => void) {
+    this.#effects = effects;
+    this.#onDue = onDue;
+  }
+
+  /** Sets (or with null clears) the deadline of `key`, in monotonic ms, and re-arms the timer. */
+  set(key: K, deadlineMs: number | null): void {
+    if (deadlineMs === null) this.#deadlines.delete(key);
+    else this.#deadlines.set(key, deadlineMs);
+    this.#arm();
+  }
+
+  /** The deadline of `key`, if any. */
+  get(key: K): number | null {
+    return this.#deadlines.get(key) ?? null;
+  }
+
+  /** Clears every deadline and the timer. */
+  stop(): void {
+    this.#deadlines.clear();
+    this.#disarm();
+  }
+
+  #earliest(): number {
+    let min = Infinity;
+    for (const d of this.#deadlines.values()) if (d < min) min = d;
+    return min;
+  }
+
+  #disarm(): void {
+    if (this.#timer !== null) this.#effects.clearTimer(this.#timer);
+    this.#timer = null;
+    this.#armedFor = Infinity;
+  }
+
+  #arm(): void {
+    const earliest = this.#earliest();
+    if (earliest === this.#armedFor && this.#timer !== null) return;
+    this.#disarm();
+    if (earliest === Infinity) return;
+    const delay = Math.max(0, earliest - this.#effects.now());
+    this.#armedFor = earliest;
+    this.#timer = this.#effects.setTimer(delay, () => this.#fire());
+  }
+
+  #fire(): void {
+    this.#timer = null;
+    this.#armedFor = Infinity;
+    const now = this.#effects.now();
+    // collect first: onDue() changes the map
+    const due = [...this.#deadlines].filter(([, d]) => d <= now).sort((a, b) => a[1] - b[1]);
+    for (const [key] of due) {
+      // an earlier callback may have moved or removed this deadline
+      const d = this.#deadlines.get(key);
+      if (d === undefined || d > now) continue;
+      this.#deadlines.delete(key);
+      this.#onDue(key);
+    }
+    this.#arm();
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Pure helpers for `ip -batch - -force`: the command lines for a VIP, the per-line errors in
+ * ip's stderr, and the addresses in `ip -j -4 addr show` output.
+ */
+
+import type { VipConfig } from "../../config/model.ts";
+
+/** `ADDR/PREFIX` of a VIP. */
+export function vipCidr(vip: VipConfig): string {
+  return `${vip.address}/${vip.prefixLen}`;
+}
+
+/** The interface a VIP goes on. */
+export function vipDev(vip: VipConfig, defaultDev: string): string {
+  return vip.dev ?? defaultDev;
+}
+
+/** `addr replace` (idempotent add) with dev, brd, scope and label. */
+export function addLine(vip: VipConfig, defaultDev: string): string {
+  const words = ["addr", "replace", vipCidr(vip), "dev", vipDev(vip, defaultDev)];
+  if (vip.brd !== undefined) words.push("brd", vip.brd);
+  if (vip.scope !== undefined) words.push("scope", vip.scope);
+  if (vip.label !== undefined) words.push("label", vip.label);
+  return words.join(" ");
+}
+
+/** `addr del` of exactly this address and prefix on its interface. */
+export function delLine(vip: VipConfig, defaultDev: string): string {
+  return ["addr", "del", vipCidr(vip), "dev", vipDev(vip, defaultDev)].join(" ");
+}
+
+/**
+ * With `-force`, ip prints each failing line's error followed by `Command failed -:N`.
+ * Returns line number (1-based) → that line's error text.
+ */
+export function batchErrors(stderr: string): Map<number, string> {
+  const errors = new Map<number, string>();
+  let pending: string[] = [];
+  for (const line of stderr.split("\n")) {
+    const m = line.match(/^Command failed -:(\d+)\s*$/);
+    if (m) {
+      errors.set(Number(m[1]), pending.join("\n").trim());
+      pending = [];
+    } else if (line.trim() !== "") {
+      pending.push(line);
+    }
+  }
+  return errors;
+}
+
+/** True when a failed `addr del` only says the address was not there (success for us). */
+export function isAlreadyAbsent(error: string): boolean {
+  return /Address not found|Cannot assign requested address/i.test(error);
+}
+
+/** One IPv4 address as `ip -j -4 addr show` reports it. */
+export interface HostAddress {
+  local: string;
+  prefixlen: number;
+  label?: string;
+  broadcast?: string;
+  scope?: string;
+}
+
+/** The IPv4 addresses in `ip -j -4 addr show dev X` output; [] for anything unparsable. */
+export function parseAddrShow(json: string): HostAddress[] {
+  let links: unknown;
+  try {
+    links = JSON.parse(json);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(links)) return [];
+  const out: HostAddress[] = [];
+  for (const link of links) {
+    const infos = (link as { addr_info?: unknown }).addr_info;
+    if (!Array.isArray(infos)) continue;
+    for (const a of infos as Record<string, unknown>[]) {
+      if (a.family !== undefined && a.family !== "inet") continue;
+      if (typeof a.local !== "string" || typeof a.prefixlen !== "number") continue;
+      const h: HostAddress = { local: a.local, prefixlen: a.prefixlen };
+      if (typeof a.label === "string") h.label = a.label;
+      if (typeof a.broadcast === "string") h.broadcast = a.broadcast;
+      if (typeof a.scope === "string") h.scope = a.scope;
+      out.push(h);
+    }
+  }
+  return out;
+}
+
+/**
+ * Whether `vip` is among `addrs`: same address and prefix, and with `exact`, also the configured
+ * label, broadcast and scope.
+ */
+export function vipMatches(vip: VipConfig, addrs: HostAddress[], exact = false): boolean {
+  return addrs.some((a) =>
+    a.local === vip.address && a.prefixlen === vip.prefixLen &&
+    (!exact ||
+      ((vip.label === undefined || a.label === vip.label) &&
+        // "brd +" and numeric scopes are not comparable with what ip prints
+        (vip.brd === undefined || !/^\d+\./.test(vip.brd) || a.broadcast === vip.brd) &&
+        (vip.scope === undefined || /^\d+$/.test(vip.scope) || a.scope === vip.scope)))
+  );
+}

@@ -1,0 +1,90 @@
+/**
+ * Instance-level receive checks (RFC 3768 §7.1, second half): what a decoded advert must satisfy
+ * for *this* virtual router. The codec has already checked what the bytes alone can tell.
+ *
+ * Deviation: §7.1 has the address owner (priority 255) discard every advert. We process them, so
+ * an owner can hear a resigning master and repair a split brain; the state machine never lets an
+ * owner step down to anything but a misconfigured second owner with a higher IP.
+ */
+import { AUTH_DATA_BYTES, AuthType, PRIORITY_OWNER } from "./constants.ts";
+import { compareIpv4 } from "./ipv4.ts";
+import { authDataFromPassword } from "./packet.ts";
+import type { Advertisement, InstanceParams } from "./types.ts";
+import { DropReason } from "./types.ts";
+
+/** The verdict on one advert: accepted (maybe with warnings to log) or dropped with a reason. */
+export type CheckResult =
+  | { ok: true; warnings: string[] }
+  | { ok: false; reason: DropReason; detail: string };
+
+function drop(reason: DropReason, detail: string): CheckResult {
+  return { ok: false, reason, detail };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return false;
+  }
+  return true;
+}
+
+/** The addresses that are in `a` but not in `b` (as strings, order ignored). */
+function missing(a: readonly string[], b: readonly string[]): string[] {
+  const have = new Set(b);
+  return a.filter((x) => !have.has(x));
+}
+
+/**
+ * Checks a decoded advert received from `source` (the IPv4 source address) against the
+ * instance's configuration, in this order: our own advert looped back (`ownAdvert`), VRID
+ * (`unknownVrid`), auth type (`authTypeMismatch`), the 8 wire bytes of the password
+ * (`authFailure`, simple password only: §5.3.6 says type 0 data is ignored), advert interval
+ * (`intervalMismatch`), the address list (`addressListMismatch`, order ignored; accepted with a
+ * warning when the sender is the owner at priority 255, as §7.1 allows). Never throws.
+ */
+export function checkAdvert(
+  params: InstanceParams,
+  advert: Advertisement,
+  source: string,
+): CheckResult {
+  if (compareIpv4(source, params.primaryIp) === 0) {
+    return drop(DropReason.ownAdvert, `advert from our own address ${source} looped back`);
+  }
+  if (advert.vrid !== params.vrid) {
+    return drop(
+      DropReason.unknownVrid,
+      `VRID ${advert.vrid} from ${source} is not configured here (ours is ${params.vrid})`,
+    );
+  }
+  if (advert.authType !== params.authType) {
+    return drop(
+      DropReason.authTypeMismatch,
+      `auth type ${advert.authType} from ${source}, ours is ${params.authType}`,
+    );
+  }
+  if (params.authType === AuthType.simplePassword) {
+    const ours = authDataFromPassword(params.authPass);
+    if (!sameBytes(advert.authData ?? new Uint8Array(0), ours, AUTH_DATA_BYTES)) {
+      return drop(DropReason.authFailure, `wrong password from ${source}`);
+    }
+  }
+  if (advert.advertIntervalSec !== params.advertIntervalSec) {
+    return drop(
+      DropReason.intervalMismatch,
+      `advert interval ${advert.advertIntervalSec} s from ${source}, ours is ${params.advertIntervalSec} s`,
+    );
+  }
+  const warnings: string[] = [];
+  const addresses = advert.addresses ?? [];
+  const extra = missing(addresses, params.vips);
+  const absent = missing(params.vips, addresses);
+  if (extra.length > 0 || absent.length > 0) {
+    const detail = `address list from ${source} differs from ours: ` +
+      `they have [${extra.join(", ")}] we lack, we have [${absent.join(", ")}] they lack`;
+    if (advert.priority !== PRIORITY_OWNER) {
+      return drop(DropReason.addressListMismatch, detail);
+    }
+    warnings.push(`${detail} (accepted: sender is the address owner)`);
+  }
+  return { ok: true, warnings };
+}

@@ -1,0 +1,127 @@
+/** Fake ports for driving the daemon in tests: a manual clock, recorded sends, an in-memory host. */
+import type { VipConfig } from "../../config/model.ts";
+import type { Effects, InterfacePort, VipOutcome } from "../../lib/daemon/effects.ts";
+import { InterfaceError } from "../../lib/daemon/effects.ts";
+
+interface Timer {
+  id: number;
+  at: number;
+  fn: () => void;
+}
+
+/** A host in memory: interfaces, their addresses, and what was sent on them. */
+export class FakeHost implements Effects {
+  nowMs = 0;
+  #timers: Timer[] = [];
+  #nextId = 1;
+  /** interface name -> primary IP (absent: the interface does not exist) */
+  interfaces = new Map<string, string>([["eth0", "10.101.1.185"]]);
+  /** dev -> addresses configured on it (VIPs only) */
+  addresses = new Map<string, Set<string>>();
+  /** every IPv4 packet sent, with the interface and the time */
+  adverts: { iface: string; at: number; packet: Uint8Array }[] = [];
+  frames: { iface: string; at: number; frame: Uint8Array }[] = [];
+  /** every `ip` run, in order */
+  ipLog: string[] = [];
+  /** the next N add/remove runs fail with this stderr */
+  failNext = 0;
+  failStderr = "RTNETLINK answers: Operation not permitted";
+  /** when set, VIP runs wait for this promise (a slow `ip`) */
+  gate: Promise<void> | null = null;
+  permissionDenied = false;
+  receivers = new Map<string, (p: Uint8Array) => void>();
+  closed: string[] = [];
+
+  now(): number {
+    return this.nowMs;
+  }
+  setTimer(delayMs: number, fn: () => void): number {
+    const id = this.#nextId++;
+    this.#timers.push({ id, at: this.nowMs + Math.max(0, delayMs), fn });
+    return id;
+  }
+  clearTimer(id: number): void {
+    this.#timers = this.#timers.filter((t) => t.id !== id);
+  }
+  /** Advances the clock by `ms`, firing every timer due on the way, in time order. */
+  async advance(ms: number): Promise<void> {
+    const end = this.nowMs + ms;
+    for (;;) {
+      await flush();
+      const due = this.#timers.filter((t) => t.at <= end).sort((a, b) =>
+        a.at - b.at || a.id - b.id
+      );
+      if (due.length === 0) break;
+      const t = due[0];
+      this.#timers = this.#timers.filter((x) => x !== t);
+      this.nowMs = Math.max(this.nowMs, t.at);
+      t.fn();
+    }
+    this.nowMs = end;
+    await flush();
+  }
+
+  openInterface(name: string, onPacket: (p: Uint8Array) => void): Promise<InterfacePort> {
+    if (this.permissionDenied) {
+      return Promise.reject(new InterfaceError(name, "permission", `no permission on ${name}`));
+    }
+    const ip = this.interfaces.get(name);
+    if (ip === undefined) {
+      return Promise.reject(
+        new InterfaceError(name, "missing", `interface ${name} does not exist`),
+      );
+    }
+    this.receivers.set(name, onPacket);
+    return Promise.resolve({
+      name,
+      mac: new Uint8Array([2, 0, 0, 0, 0, 0xa]),
+      primaryIp: ip,
+      sendAdvert: (packet) => void this.adverts.push({ iface: name, at: this.nowMs, packet }),
+      sendFrames: (frames) => {
+        for (const frame of frames) this.frames.push({ iface: name, at: this.nowMs, frame });
+      },
+      close: () => {
+        this.closed.push(name);
+        this.receivers.delete(name);
+        return Promise.resolve();
+      },
+    });
+  }
+
+  /** Delivers a packet as if received on `iface`. */
+  deliver(iface: string, packet: Uint8Array): void {
+    this.receivers.get(iface)?.(packet);
+  }
+
+  async #vipRun(op: "add" | "remove", vips: VipConfig[], dev: string): Promise<VipOutcome> {
+    if (this.gate) await this.gate;
+    this.ipLog.push(`${op} ${vips.map((v) => v.address).join(",")} ${dev}`);
+    if (this.failNext > 0) {
+      this.failNext--;
+      return { ok: false, stderr: this.failStderr };
+    }
+    const set = this.addresses.get(dev) ?? new Set();
+    for (const v of vips) op === "add" ? set.add(v.address) : set.delete(v.address);
+    this.addresses.set(dev, set);
+    return { ok: true };
+  }
+  addVips(vips: VipConfig[], dev: string): Promise<VipOutcome> {
+    return this.#vipRun("add", vips, dev);
+  }
+  removeVips(vips: VipConfig[], dev: string): Promise<VipOutcome> {
+    return this.#vipRun("remove", vips, dev);
+  }
+  presentVips(vips: VipConfig[], dev: string): Promise<boolean[]> {
+    const set = this.addresses.get(dev) ?? new Set();
+    return Promise.resolve(vips.map((v) => set.has(v.address)));
+  }
+  /** The VIPs on `dev`, sorted. */
+  vipsOn(dev = "eth0"): string[] {
+    return [...(this.addresses.get(dev) ?? [])].sort();
+  }
+}
+
+/** Lets pending promise callbacks run. */
+export async function flush(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+}

@@ -1,0 +1,127 @@
+/**
+ * Real failover on a wire: two `vrrp run` daemons with the tutorial's two configs, verbatim,
+ * inside a lab of network namespaces (the tutorial's addresses exist only there).
+ *
+ * One lab, scenarios in order: both start (1) and hold steady (5); A's link goes down and its
+ * daemon is killed -9 (2); A returns and preempts (4); SIGTERM to A hands over at once (3).
+ */
+import assert from "node:assert/strict";
+import { testWith } from "../_support/env.ts";
+import { masterDownIntervalMs, skewTimeMs } from "../../lib/vrrp/timers.ts";
+import { Lab, type LabProcess } from "./lab.ts";
+import {
+  ALL_VIPS,
+  dualHoldings,
+  exampleConfig,
+  placement,
+  sameSet,
+  startVrrp,
+  VIPS,
+  waitUntil,
+} from "./peers.ts";
+
+/** Master_Down_Interval of the backup (priority 99): 3613 ms. */
+const MASTER_DOWN_99_MS = masterDownIntervalMs(1, 99);
+/** Skew_Time of the backup (priority 99): 613 ms. */
+const SKEW_99_MS = skewTimeMs(99);
+
+testWith(
+  "failover: two vrrp daemons with the tutorial configs keep the four VIPs alive",
+  { root: true, commands: ["ip", "arping", "nft", "ping"] },
+  async (t) => {
+    const lab = await Lab.create({ routers: ["a", "b"], client: true });
+    const tmp = await Deno.makeTempDir({ prefix: "vrrp-failover-" });
+    const procs: LabProcess[] = [];
+    const show = async () => JSON.stringify(await placement(lab, ["a", "b"]));
+    const steady = async () => {
+      const p = await placement(lab, ["a", "b"]);
+      return sameSet(p.a, VIPS["ha-internal-1"]) && sameSet(p.b, VIPS["ha-internal-2"]);
+    };
+    try {
+      let a = await startVrrp(lab, "a", exampleConfig("a"), tmp);
+      procs.push(a);
+      const b = await startVrrp(lab, "b", exampleConfig("b"), tmp);
+      procs.push(b);
+
+      await t.step("(1) both start: .101/.102 on A only, .107/.108 on B only", async () => {
+        await waitUntil("the tutorial's placement", steady, 12_000, { describe: show });
+      });
+
+      await t.step("(5) steady state: no VIP is ever on both routers", async () => {
+        assert.deepEqual(await dualHoldings(lab, ["a", "b"], 3000), []);
+        assert.ok(await steady(), await show());
+      });
+
+      await t.step("(2) A's link down, daemon killed -9: B holds all four in time", async () => {
+        await lab.linkDown("a");
+        const t0 = performance.now();
+        a.kill("SIGKILL");
+        await a.status;
+        const ms = await waitUntil(
+          "B to hold all four VIPs",
+          async () => sameSet((await placement(lab, ["b"])).b, ALL_VIPS),
+          MASTER_DOWN_99_MS + 2000,
+          { since: t0, describe: show },
+        );
+        assert.ok(
+          ms <= MASTER_DOWN_99_MS + 500,
+          `B took ${ms.toFixed(0)} ms (limit ${MASTER_DOWN_99_MS + 500})`,
+        );
+        assert.match(
+          b.stderr(),
+          /\[ha-internal-1 vrid 1 eth0\] backup -> master \(masterDownIntervalElapsed\)/,
+        );
+        assert.equal(await lab.arpProbe("c", "10.101.0.101"), await lab.mac("b"));
+        assert.ok(await lab.ping("c", "10.101.0.101"), "client reaches 10.101.0.101");
+      });
+
+      await t.step(
+        "(4) A returns: it removes its leftovers and preempts ha-internal-1",
+        async () => {
+          await lab.linkUp("a");
+          a = await startVrrp(lab, "a", exampleConfig("a"), tmp);
+          procs.push(a);
+          assert.match(a.stderr(), /removed leftover VIPs 10\.101\.0\.101\/22 10\.101\.0\.102\/22/);
+          await waitUntil("A to take ha-internal-1 back", steady, 8000, { describe: show });
+          assert.match(a.stderr(), /\[ha-internal-1 vrid 1 eth0\] backup -> master \(/);
+          assert.match(b.stderr(), /\[ha-internal-1 vrid 1 eth0\] master -> backup \(/);
+          assert.deepEqual(await dualHoldings(lab, ["a", "b"], 2000), []);
+          assert.equal(await lab.arpProbe("c", "10.101.0.101"), await lab.mac("a"));
+        },
+      );
+
+      await t.step(
+        "(3) SIGTERM to A: B takes over within Skew_Time + 0.3 s, A exits 0 within 1 s",
+        async () => {
+          const t0 = performance.now();
+          a.kill("SIGTERM");
+          const exited = a.status.then((s) => ({ code: s.code, ms: performance.now() - t0 }));
+          const ms = await waitUntil(
+            "B to hold ha-internal-1's VIPs",
+            async () => sameSet((await placement(lab, ["b"])).b, ALL_VIPS),
+            3000,
+            { since: t0, describe: show },
+          );
+          assert.ok(
+            ms <= SKEW_99_MS + 300,
+            `B took ${ms.toFixed(0)} ms (limit ${SKEW_99_MS + 300})`,
+          );
+          const exit = await exited;
+          assert.equal(exit.code, 0, a.stderr());
+          assert.ok(exit.ms < 1000, `A exited after ${exit.ms.toFixed(0)} ms`);
+          assert.deepEqual((await placement(lab, ["a"])).a, [], "A removed its VIPs");
+          assert.match(a.stderr(), /sent priority-0 advert/);
+          assert.match(b.stderr(), /resigned \(priority 0\)/);
+        },
+      );
+
+      const bStop = await b.stop(2000);
+      assert.equal(bStop.code, 0);
+      assert.deepEqual((await placement(lab, ["b"])).b, [], "B removed its VIPs on stop");
+    } finally {
+      for (const p of procs) p.kill("SIGKILL");
+      await lab.destroy();
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    }
+  },
+);

@@ -1,0 +1,109 @@
+/**
+ * Helpers shared by the real-wire tests and the demo: start a vrrp daemon inside a lab router,
+ * read where the tutorial's four VIPs are, and wait for a condition with a bound.
+ */
+import { type Lab, type LabProcess, REPO_ROOT } from "./lab.ts";
+
+/** The tutorial's virtual addresses, by instance. */
+export const VIPS = {
+  "ha-internal-1": ["10.101.0.101", "10.101.0.102"],
+  "ha-internal-2": ["10.101.0.107", "10.101.0.108"],
+} as const;
+/** All four, in order. */
+export const ALL_VIPS = [...VIPS["ha-internal-1"], ...VIPS["ha-internal-2"]];
+
+/** The bundled example config for router `a` (10.101.1.185) or `b` (10.101.1.186). */
+export function exampleConfig(node: "a" | "b"): string {
+  return `${REPO_ROOT}/examples/seed-10.101.1.${node === "a" ? 185 : 186}.conf`;
+}
+
+/**
+ * Starts `vrrp run` inside `node` with its own control socket and state dir under `tmp`
+ * (the filesystem is shared between namespaces) and waits until its instances are running.
+ */
+export async function startVrrp(
+  lab: Lab,
+  node: string,
+  config: string,
+  tmp: string,
+  extra: string[] = [],
+): Promise<LabProcess> {
+  const p = lab.spawn(node, [
+    ...lab.denoCmd(),
+    "run",
+    "-f",
+    config,
+    "--socket",
+    `${tmp}/${node}.sock`,
+    "--state-dir",
+    `${tmp}/${node}-state`,
+    ...extra,
+  ]);
+  try {
+    await p.waitFor(/started with \d+ instance/, 15_000);
+  } catch (err) {
+    p.kill("SIGKILL");
+    throw err;
+  }
+  return p;
+}
+
+/** Which of the four VIPs each router holds right now. */
+export async function placement(lab: Lab, routers: string[]): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  await Promise.all(routers.map(async (r) => {
+    const addrs = await lab.addresses(r);
+    out[r] = ALL_VIPS.filter((v) => addrs.includes(v));
+  }));
+  return out;
+}
+
+/**
+ * Polls `check` every `intervalMs` until it returns true; resolves to the elapsed ms, or throws
+ * after `timeoutMs` with `what` (and the last `describe()` when given).
+ */
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  opts: { intervalMs?: number; since?: number; describe?: () => Promise<string> | string } = {},
+): Promise<number> {
+  const since = opts.since ?? performance.now();
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return performance.now() - since;
+    if (performance.now() > deadline) {
+      const detail = opts.describe ? `: ${await opts.describe()}` : "";
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
+    }
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 50));
+  }
+}
+
+/** Same members, any order. */
+export function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+/**
+ * Samples both routers for `durationMs` and returns every moment a VIP was on both at once
+ * (empty when the steady state held).
+ */
+export async function dualHoldings(
+  lab: Lab,
+  routers: [string, string],
+  durationMs: number,
+): Promise<string[]> {
+  const problems: string[] = [];
+  const end = performance.now() + durationMs;
+  let samples = 0;
+  while (performance.now() < end) {
+    const p = await placement(lab, routers);
+    samples++;
+    const both = p[routers[0]].filter((v) => p[routers[1]].includes(v));
+    if (both.length > 0) problems.push(`sample ${samples}: ${both.join(", ")} on both`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (samples < 10) problems.push(`only ${samples} samples`);
+  return problems;
+}

@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { build, compileArgs, PERMISSIONS } from "../../scripts/build.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+
+async function dryRun(env: Record<string, string> = {}, extra: string[] = []) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-env",
+      "--allow-run",
+      "scripts/build.ts",
+      "--dry-run",
+      ...extra,
+    ],
+    cwd: root,
+    // a clean environment, so a DENORT_BIN set around the test run does not leak in
+    clearEnv: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME: Deno.env.get("HOME") ?? "/root",
+      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+      NO_COLOR: "1",
+      ...env,
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, stdout: new TextDecoder().decode(out.stdout) };
+}
+
+Deno.test("build --dry-run prints the deno compile command with every flag and exits 0", async () => {
+  const existed = await Deno.stat(`${root}dist/vrrp`).then(() => true, () => false);
+  const { code, stdout } = await dryRun();
+  assert.equal(code, 0);
+  const line = stdout.trim();
+  assert.ok(!line.includes("DENORT_BIN"), line);
+  assert.ok(line.includes(" compile --no-prompt "), line);
+  for (const p of PERMISSIONS) assert.ok(line.includes(p.flag), `missing ${p.flag} in ${line}`);
+  assert.ok(line.endsWith(" -o dist/vrrp main.ts"), line);
+  assert.ok(!line.includes("--allow-all") && !line.includes("--allow-net"));
+  // nothing was built
+  if (!existed) await assert.rejects(Deno.stat(`${root}dist/vrrp`));
+});
+
+Deno.test("build --dry-run reflects DENORT_BIN", async () => {
+  const { code, stdout } = await dryRun({ DENORT_BIN: "/opt/deno rt/denort" });
+  assert.equal(code, 0);
+  const [note, cmd] = stdout.trim().split("\n");
+  assert.equal(note, "build: using DENORT_BIN=/opt/deno rt/denort");
+  assert.ok(cmd.startsWith("DENORT_BIN='/opt/deno rt/denort' "), cmd);
+  assert.ok(cmd.includes(" compile "));
+});
+
+Deno.test("build() takes --output and --allow-write-paths, rejects unknown arguments", async () => {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = { out: (s: string) => out.push(s), err: (s: string) => err.push(s) };
+  assert.equal(
+    await build(["--dry-run", "--output", "/tmp/x/vrrp", "--allow-write-paths=/run/a,/var/b"], io),
+    0,
+  );
+  const cmd = out.at(-1)!;
+  assert.ok(cmd.includes(" --allow-write=/run/a,/var/b "), cmd);
+  assert.ok(cmd.endsWith(" -o /tmp/x/vrrp main.ts"), cmd);
+  assert.equal(await build(["--bogus"], io), 2);
+  assert.match(err[0], /unknown argument "--bogus"/);
+  assert.deepEqual(compileArgs().slice(-3), ["-o", "dist/vrrp", "main.ts"]);
+});
