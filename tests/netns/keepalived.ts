@@ -25,6 +25,8 @@ export interface Keepalived {
 export function packetErrors(log: string): string[] {
   return log.split("\n")
     .filter((l) => !/Line \d+\)/.test(l)) // config diagnostics, e.g. "Truncating auth_pass"
+    // election, not a packet error: a backup about to preempt ignores a lower-priority master
+    .filter((l) => !/received lower priority \(\d+\) advert from .* - discarding/.test(l))
     .filter((l) =>
       /invalid|bad |checksum|ttl|auth|mismatch|wrong|malformed|discard|error|ignoring/i.test(l)
     );

@@ -207,6 +207,7 @@ function interop(aKind: "vrrp" | "keepalived", bKind: "vrrp" | "keepalived"): vo
             assert.ok(ours.length >= 10, `only ${ours.length} vrrp adverts captured`);
             assert.ok(theirs.length >= 5, `only ${theirs.length} keepalived adverts captured`);
             console.log(`captured ${all.length} adverts (${ours.length} from vrrp)`);
+          console.log(JSON.stringify(all));
           const bad = ours.filter((x) => x.ttl !== 255 || !x.vrrpOk || !x.ipOk);
             assert.deepEqual(bad, []);
             assert.ok(ours.some((x) => x.prio === 0), "vrrp's priority-0 advert is on the wire");
