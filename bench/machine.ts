@@ -9,6 +9,18 @@ export interface MachineInfo {
   nproc: number;
   deno: string;
   keepalived: string;
+  /** /proc/loadavg when the bench started and ended: other work on the host skews the figures */
+  loadAvgStart: string;
+  loadAvgEnd?: string;
+}
+
+/** The first three fields of /proc/loadavg. */
+export function loadAvg(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "unknown";
+  }
 }
 
 async function output(cmd: string, args: string[]): Promise<string> {
@@ -32,5 +44,6 @@ export async function machineInfo(): Promise<MachineInfo> {
     nproc: navigator.hardwareConcurrency,
     deno: Deno.version.deno,
     keepalived: (await output("keepalived", ["--version"])).split("\n")[0],
+    loadAvgStart: loadAvg(),
   };
 }

@@ -17,7 +17,7 @@ import { buildRows, consoleTable, emptyResults, markdownTable, type RawResults }
 import { failoverCycle } from "./scenarios/failover.ts";
 import { idleWindow } from "./scenarios/idle.ts";
 import { massFailover, scaleSteady } from "./scenarios/scale.ts";
-import { type MachineInfo, machineInfo } from "./machine.ts";
+import { loadAvg, type MachineInfo, machineInfo } from "./machine.ts";
 
 /** Scenario groups `--only` can pick. */
 export const SCENARIOS = ["failover", "idle", "scale", "mass"] as const;
@@ -181,7 +181,8 @@ export function summaryMarkdown(machine: MachineInfo, opts: BenchOptions, raw: R
   const rows = buildRows(raw);
   const missed = rows.filter((r) => r.pass === false);
   const lines = [
-    `Measured ${machine.date} on ${machine.cpuModel} (${machine.nproc} cores), ${machine.kernel};`,
+    `Measured ${machine.date} on ${machine.cpuModel} (${machine.nproc} cores), ${machine.kernel}` +
+    ` (load average ${machine.loadAvgStart} at start, ${machine.loadAvgEnd ?? "?"} at end);`,
     `deno ${machine.deno}, ${machine.keepalived}. ${opts.runs} run(s) per implementation, ` +
     `alternating; idle/scale window ${opts.windowMs / 1000} s${opts.quick ? " (--quick)" : ""}.`,
     "Latencies are medians (min/max below); times come from kernel timestamps (packet capture " +
@@ -227,6 +228,7 @@ if (import.meta.main) {
     console.error(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${msg}`);
   const machine = await machineInfo();
   const raw = await runBench(opts, log);
+  machine.loadAvgEnd = loadAvg();
   const rows = buildRows(raw);
   console.log(consoleTable(rows));
   await writeResults(opts.outDir, machine, opts, raw);

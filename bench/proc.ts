@@ -1,6 +1,8 @@
 /**
  * Footprint of a daemon's process tree from /proc: resident memory (VmRSS of every process in
- * the tree) and CPU time (utime + stime, plus cutime + cstime of children already reaped).
+ * the tree) and CPU time: the nanosecond run time of every live thread (/proc/PID/task/TID/
+ * schedstat), plus cutime + cstime (clock ticks) of children already reaped, such as the `ip`
+ * processes a daemon spawns.
  */
 
 const CLOCK_TICKS_PER_SEC = 100; // Linux USER_HZ on every mainstream build (getconf CLK_TCK)
@@ -63,23 +65,41 @@ function rssKb(pid: number): number {
   return match ? Number(match[1]) : 0;
 }
 
-function cpuTicks(pid: number): number {
+/** CPU time of `pid` in ms: its threads' run time plus its reaped children's CPU time. */
+function cpuMs(pid: number): number {
   const f = statFields(pid);
   if (f === null) return 0;
-  // stat fields 14..17 (utime stime cutime cstime) are [11..14] here
-  return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  // stat fields 16..17 (cutime cstime) are [13..14] here
+  const reapedTicks = Number(f[13]) + Number(f[14]);
+  let threadsNs = 0;
+  let threads = 0;
+  try {
+    for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
+      const line = readText(`/proc/${pid}/task/${t.name}/schedstat`);
+      if (line === null) continue;
+      threadsNs += Number(line.split(" ")[0]);
+      threads++;
+    }
+  } catch {
+    // exited meanwhile
+  }
+  if (threads === 0) {
+    // no schedstat (kernel without CONFIG_SCHEDSTATS): utime + stime in ticks
+    return ((Number(f[11]) + Number(f[12]) + reapedTicks) * 1000) / CLOCK_TICKS_PER_SEC;
+  }
+  return threadsNs / 1e6 + (reapedTicks * 1000) / CLOCK_TICKS_PER_SEC;
 }
 
 /** Reads RSS and cumulative CPU time of `root`'s whole tree now. */
 export function sampleTree(root: number): TreeSample {
   const pids = processTree(root);
   let rss = 0;
-  let ticks = 0;
+  let cpu = 0;
   for (const pid of pids) {
     rss += rssKb(pid);
-    ticks += cpuTicks(pid);
+    cpu += cpuMs(pid);
   }
-  return { pids, rssKb: rss, cpuMs: (ticks * 1000) / CLOCK_TICKS_PER_SEC };
+  return { pids, rssKb: rss, cpuMs: cpu };
 }
 
 /** CPU use between two samples taken `wallMs` apart, as a percentage of one core. */

@@ -350,8 +350,9 @@ export function buildRows(raw: RawResults): Row[] {
 
 function fmt(v: number, unit: string): string {
   if (!Number.isFinite(v)) return "n/a";
-  const digits = unit === "%" ? 3 : Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
-  return `${round(v, digits)}${unit && unit !== "%" ? " " + unit : unit}`;
+  if (unit === "%") return `${v.toFixed(v < 1 ? 3 : 2)} %`;
+  const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
+  return `${round(v, digits)}${unit ? " " + unit : ""}`;
 }
 
 function verdict(r: Row): string {

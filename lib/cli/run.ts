@@ -10,6 +10,8 @@ import { ControlError } from "../control/errors.ts";
 import { type ControlServer, startControlServer } from "../control/server.ts";
 import type { DaemonApi } from "../control/types.ts";
 import { loadAdminState, saveAdminState } from "../daemon/admin_state.ts";
+import { NotifyRunner } from "../daemon/notify.ts";
+import type { TransitionInfo } from "../daemon/instance.ts";
 import { Daemon } from "../daemon/daemon.ts";
 import { InterfaceError } from "../daemon/effects.ts";
 import { Logger, type LogLevel } from "../daemon/logger.ts";
@@ -30,36 +32,41 @@ const CAP_NET_ADMIN = 12;
 const CAP_NET_RAW = 13;
 
 /**
- * Why this process may not run the daemon, or null when it may: root, or the effective
- * capabilities CAP_NET_RAW and CAP_NET_ADMIN (read from /proc/self/status).
+ * Why a process may not run the daemon, or null when it may: it needs the effective capabilities
+ * CAP_NET_RAW and CAP_NET_ADMIN (`procStatus` is the text of /proc/self/status; when it has no
+ * CapEff line, uid 0 decides).
  */
-export function privilegeProblem(): string | null {
+export function privilegeProblem(uid: number, procStatus: string | null): string | null {
+  const m = procStatus?.match(/^CapEff:\s*([0-9a-f]+)$/m);
+  const capEff = m ? BigInt(`0x${m[1]}`) : null;
+  const has = (bit: number) => capEff !== null && ((capEff >> BigInt(bit)) & 1n) === 1n;
+  if (capEff !== null ? has(CAP_NET_RAW) && has(CAP_NET_ADMIN) : uid === 0) return null;
+  const missing = [
+    has(CAP_NET_RAW) ? null : "CAP_NET_RAW",
+    has(CAP_NET_ADMIN) ? null : "CAP_NET_ADMIN",
+  ].filter((x) => x !== null).join(" and ");
+  return `vrrp run needs root (or ${missing}); running as uid ${uid}`;
+}
+
+function currentPrivilegeProblem(): string | null {
   let uid = -1;
   try {
     uid = Deno.uid() ?? -1;
   } catch {
     // not on Linux
   }
-  let capEff: bigint | null = null;
+  let status: string | null = null;
   try {
-    const m = Deno.readTextFileSync("/proc/self/status").match(/^CapEff:\s*([0-9a-f]+)$/m);
-    if (m) capEff = BigInt(`0x${m[1]}`);
+    status = Deno.readTextFileSync("/proc/self/status");
   } catch {
     // no /proc: decide on the uid alone
   }
-  const has = (bit: number) => capEff !== null && ((capEff >> BigInt(bit)) & 1n) === 1n;
-  if (capEff !== null ? has(CAP_NET_RAW) && has(CAP_NET_ADMIN) : uid === 0) return null;
-  const missing = [
-    has(CAP_NET_RAW) ? null : "CAP_NET_RAW",
-    has(CAP_NET_ADMIN) ? null : "CAP_NET_ADMIN",
-  ]
-    .filter((x) => x !== null).join(" and ");
-  return `vrrp run needs root (or ${missing}); running as uid ${uid}`;
+  return privilegeProblem(uid, status);
 }
 
 /** Runs the daemon until SIGTERM/SIGINT; resolves to the exit code. */
 export async function runDaemon(opts: RunOptions): Promise<number> {
-  const problem = privilegeProblem();
+  const problem = currentPrivilegeProblem();
   if (problem !== null) {
     console.error(`vrrp: ${problem}`);
     return 1;
@@ -110,6 +117,17 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     logger.error(`control socket unavailable: ${err instanceof Error ? err.message : String(err)}`);
   }
 
+  const notify = new NotifyRunner({
+    log: (level, msg) => logger.log(level, msg),
+    timeoutMs: loaded.config.global.scriptTimeoutSec * 1000,
+    user: loaded.config.global.scriptUser,
+  });
+  // keepalived's notify_master/backup/fault on entering the state, notify_stop on shutdown
+  const onTransition = (t: TransitionInfo) => {
+    const kind = t.to === "initialize" ? (t.reason === "shutdown" ? "stop" : null) : t.to;
+    if (kind !== null) notify.enqueue(t.cfg.name, kind, t.cfg.notify, t.effectivePriority);
+  };
+
   try {
     daemon = await Daemon.start(loaded.config, {
       effects: realEffects(logger),
@@ -118,9 +136,11 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       configFile: loaded.source.file,
       adminDownAtStart: admin.down,
       onAdminChange: (down) => saveAdminState(stateDir, down),
+      onTransition,
     });
   } catch (err) {
     await control?.close();
+    await notify.close();
     if (err instanceof InterfaceError) {
       console.error(`vrrp: ${err.message}`);
       return 1;
@@ -150,6 +170,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   } finally {
     for (const [sig, fn] of handlers) Deno.removeSignalListener(sig, fn);
     await control?.close();
+    await notify.close();
   }
   return 0;
 }

@@ -10,7 +10,8 @@ import type { DaemonApi, InstanceStatus, Reply, StatusReply } from "../control/t
 import { decodeIpv4Packet } from "../vrrp/packet.ts";
 import { DropLog } from "./drop_log.ts";
 import { type Effects, InterfaceError, type InterfacePort } from "./effects.ts";
-import { InstanceRuntime } from "./instance.ts";
+import { InstanceRuntime, type TransitionInfo } from "./instance.ts";
+import type { FsmEvent } from "../vrrp/types.ts";
 import type { Logger } from "./logger.ts";
 import { instanceParams, vipDev } from "./params.ts";
 import { planReload } from "./reload_diff.ts";
@@ -30,6 +31,8 @@ export interface DaemonOptions {
   adminDownAtStart?: ReadonlySet<string>;
   /** called with every administratively-down name after each admin change, to persist them */
   onAdminChange?: (down: string[]) => Promise<void>;
+  /** called after every role change of every instance (notify scripts) */
+  onTransition?: (t: TransitionInfo) => void;
 }
 
 /** One opened interface and the instances on it, by VRID. */
@@ -154,6 +157,7 @@ export class Daemon implements DaemonApi {
       log: this.#log.forInstance(cfg.name, cfg.vrid, cfg.interface),
       scheduler: this.#scheduler,
       wallClock: () => this.#wallClock(),
+      onTransition: this.#opts.onTransition,
     });
     this.#instances.set(cfg.name, inst);
     entry.byVrid.set(cfg.vrid, inst);
@@ -204,6 +208,17 @@ export class Daemon implements DaemonApi {
       return;
     }
     inst.receiveAdvert(r.advert, r.ip?.source ?? "0.0.0.0");
+  }
+
+  /**
+   * Hands an event from outside the wire to one instance, e.g. from tracking:
+   * `priorityChanged`, `faultRaised`, `faultCleared`. False when no such instance runs.
+   */
+  dispatch(instance: string, event: FsmEvent): boolean {
+    const inst = this.#instances.get(instance);
+    if (!inst || this.#stopping) return false;
+    inst.feed(event);
+    return true;
   }
 
   /** Drop counters per interface (codec drops not attributable to an instance, unknown VRIDs). */

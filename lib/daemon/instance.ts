@@ -35,6 +35,18 @@ export interface InstanceDeps {
   scheduler: Scheduler<InstanceRuntime>;
   /** wall clock for status timestamps */
   wallClock?: () => Date;
+  /** called after each role change (notify scripts hook here) */
+  onTransition?: (t: TransitionInfo) => void;
+}
+
+/** One role change, as hooks see it. */
+export interface TransitionInfo {
+  cfg: InstanceConfig;
+  from: Role;
+  to: Role;
+  reason: string;
+  /** the priority we advertise after the change */
+  effectivePriority: number;
 }
 
 /** The runtime of one configured instance. */
@@ -133,6 +145,20 @@ export class InstanceRuntime {
     }
     this.#state = result.state;
     for (const action of result.actions) this.#execute(action);
+    for (const a of result.actions) {
+      if (a.type !== "stateChanged" || !this.#deps.onTransition) continue;
+      try {
+        this.#deps.onTransition({
+          cfg: this.cfg,
+          from: a.from,
+          to: a.to,
+          reason: a.reason,
+          effectivePriority: this.#state.effectivePriority,
+        });
+      } catch (err) {
+        this.log.error(`transition hook failed: ${String(err)}`);
+      }
+    }
     this.#deps.scheduler.set(this, nextDeadlineMs(this.#state));
   }
 
@@ -245,7 +271,6 @@ export class InstanceRuntime {
   }
 
   #sendGarp(why: string, repeat: number): void {
-    if (this.#stopped && why !== "becameMaster") return;
     if (this.#state.role !== "master") return; // a queued burst outlived our mastership
     try {
       this.#deps.port.sendFrames(garpFrames(this.#deps.port.mac, this.params.vips, repeat));

@@ -444,18 +444,18 @@ function backupHeard(c: Step, advert: Advertisement, source: string): void {
     return;
   }
   const preempts = c.p.preempt || ours === PRIORITY_OWNER;
-  const follow = () => {
+  if (!preempts || advert.priority >= ours) {
+    c.cancelPreempt();
     c.observe(advert, source);
     s.ignoredLowerPriority = false;
     c.armMasterDown(masterDownIntervalMs(c.p.advertIntervalSec, ours));
-  };
-  if (!preempts || advert.priority >= ours) {
-    c.cancelPreempt();
-    follow();
     return;
   }
-  // a lower-priority master and we preempt: wait out preempt_delay first, if any
+  // A lower priority and we preempt. It is the master as heard only if it is the one we follow
+  // (or we follow nobody): a master stepping down sends one last advert below the new master's.
+  if (s.masterIp === null || s.masterIp === source) c.observe(advert, source);
   if (c.p.preemptDelayMs > 0 && !s.preempt?.elapsed) {
+    // preempt_delay: keep following it (reset the timer) until the delay is over
     if (!s.preempt) {
       s.preempt = { sinceMs: c.now, elapsed: false };
       s.timers.preemptDelayEndsAtMs = c.now + c.p.preemptDelayMs;
@@ -465,10 +465,10 @@ function backupHeard(c: Step, advert: Advertisement, source: string): void {
           `preempting after ${c.p.preemptDelayMs} ms`,
       );
     }
-    follow();
+    s.ignoredLowerPriority = false;
+    c.armMasterDown(masterDownIntervalMs(c.p.advertIntervalSec, ours));
     return;
   }
-  c.observe(advert, source);
   s.ignoredLowerPriority = true;
   c.log("debug", `ignoring advert from lower-priority master ${source} (${advert.priority})`);
 }

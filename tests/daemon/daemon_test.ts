@@ -283,3 +283,31 @@ Deno.test("Daemon: status, admin down (hand over at once) and admin up", async (
   assert.deepEqual(saved, [["vi1"], []]);
   await daemon.shutdown();
 });
+
+Deno.test("Daemon: dispatch() feeds tracking events and onTransition sees every role change", async () => {
+  const host = new FakeHost();
+  const seen: string[] = [];
+  const loaded = parseConfigText(confText([VI1]), "t.conf", "keepalived", { configId: "x" });
+  const daemon = await Daemon.start(loaded.config, {
+    effects: host,
+    logger: new Logger({ level: "error", format: "text", sink: () => {} }),
+    configFile: "t.conf",
+    loadConfig: () => Promise.resolve(loaded),
+    onTransition: (t) =>
+      seen.push(`${t.cfg.name} ${t.from}->${t.to} ${t.reason} ${t.effectivePriority}`),
+    pid: 1,
+  });
+  await host.advance(masterDownIntervalMs(1, 100));
+  assert.equal(daemon.dispatch("vi1", { type: "faultRaised", reason: "link eth0 down" }), true);
+  assert.equal(daemon.dispatch("nope", { type: "faultRaised", reason: "x" }), false);
+  await daemon.instances.get("vi1")!.vipsSettled();
+  assert.deepEqual(host.vipsOn(), []);
+  assert.equal(daemon.status("vi1").ok && "instances" in daemon.status("vi1"), true);
+  await daemon.shutdown();
+  assert.deepEqual(seen.map((s) => s.split(" ").slice(0, 2).join(" ")), [
+    "vi1 initialize->backup",
+    "vi1 backup->master",
+    "vi1 master->fault",
+    "vi1 fault->initialize",
+  ]);
+});

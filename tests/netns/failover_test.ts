@@ -125,3 +125,91 @@ testWith(
     }
   },
 );
+
+testWith(
+  "vrrp run: refuses bad starts before touching the host; SIGHUP applies only what changed",
+  { root: true, commands: ["ip"] },
+  async (t) => {
+    const lab = await Lab.create({ routers: ["a"], client: false });
+    const tmp = await Deno.makeTempDir({ prefix: "vrrp-run-" });
+    const procs: LabProcess[] = [];
+    const text = await Deno.readTextFile(exampleConfig("a"));
+    const run = async (conf: string) => {
+      const p = lab.spawn("a", [...lab.denoCmd(), "run", "-f", conf, "--socket", `${tmp}/x.sock`]);
+      procs.push(p);
+      const st = await Promise.race([
+        p.status,
+        new Promise<null>((r) => setTimeout(() => r(null), 15_000)),
+      ]);
+      return { code: st?.code ?? null, stderr: p.stderr() };
+    };
+    try {
+      await t.step("a missing interface: exit 1, one clear line, no VIP touched", async () => {
+        await Deno.writeTextFile(
+          `${tmp}/eth9.conf`,
+          text.replaceAll("interface eth0", "interface eth9"),
+        );
+        await lab.must("a", ["ip", "addr", "add", "10.101.0.101/22", "dev", "eth0"]);
+        const r = await run(`${tmp}/eth9.conf`);
+        assert.equal(r.code, 1);
+        assert.match(r.stderr, /^vrrp: interface eth9 does not exist$/m);
+        assert.ok((await lab.addresses("a")).includes("10.101.0.101"), "host left alone");
+        await lab.must("a", ["ip", "addr", "del", "10.101.0.101/22", "dev", "eth0"]);
+      });
+
+      await t.step("a config with errors: exit 1 with file:line:col diagnostics", async () => {
+        await Deno.writeTextFile(`${tmp}/bad.conf`, text.replace("priority 100", "priority 300"));
+        const r = await run(`${tmp}/bad.conf`);
+        assert.equal(r.code, 1);
+        assert.match(r.stderr, new RegExp(`${tmp}/bad\\.conf:\\d+:\\d+: error: `));
+        assert.match(r.stderr, /not starting/);
+      });
+
+      await t.step("SIGHUP: a changed instance restarts, the other does not flap", async () => {
+        const conf = `${tmp}/live.conf`;
+        await Deno.writeTextFile(conf, text);
+        const p = await startVrrp(lab, "a", conf, tmp, ["--log-format", "json"]);
+        procs.push(p);
+        await waitUntil(
+          "A to be master of both",
+          async () => sameSet((await placement(lab, ["a"])).a, ALL_VIPS),
+          8000,
+        );
+        const linesBefore = p.stderr().split("\n").length;
+        await Deno.writeTextFile(conf, text.replace("priority 99", "priority 98"));
+        p.kill("SIGHUP");
+        await p.waitFor(/reloaded: 0 added, 1 changed, 0 removed, 1 unchanged/, 5000);
+        const after = p.stderr().split("\n").slice(linesBefore - 1).filter((l) => l.startsWith("{"))
+          .map((l) => JSON.parse(l) as { instance: string | null; msg: string });
+        assert.ok(
+          after.some((l) =>
+            l.instance === "ha-internal-2 vrid 2 eth0" && /master -> initialize/.test(l.msg)
+          ),
+        );
+        assert.ok(
+          !after.some((l) => l.instance?.startsWith("ha-internal-1")),
+          "ha-internal-1 untouched",
+        );
+
+        await Deno.writeTextFile(
+          conf,
+          text.replace("virtual_router_id 2", "virtual_router_id 256"),
+        );
+        p.kill("SIGHUP");
+        await p.waitFor(/reload failed, keeping the running config/, 5000);
+        await p.waitFor(new RegExp(`live\\.conf:\\d+:\\d+: error`), 2000);
+        await waitUntil(
+          "A to be master of both again",
+          async () => sameSet((await placement(lab, ["a"])).a, ALL_VIPS),
+          8000,
+        );
+        const st = await p.stop(2000);
+        assert.equal(st.code, 0);
+      });
+    } finally {
+      for (const p of procs) p.kill("SIGKILL");
+      await lab.destroy();
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    }
+  },
+);

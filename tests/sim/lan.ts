@@ -1,7 +1,10 @@
 /**
  * A simulated Ethernet segment carrying multicast VRRP frames between routers: a discrete-event
  * queue with per-frame delay, loss, duplication, corruption and partitions, all drawn from the
- * scenario's seeded PRNG. The clock is a number owned by the caller.
+ * scenario's seeded PRNG. The clock is a number owned by the caller. Like a real segment it
+ * keeps each sender's frames in order (FIFO per sender and receiver): a resigning master's
+ * priority-0 advert never overtakes its previous advert (a reordering that would make backups
+ * wait a whole Master_Down_Interval instead of Skew_Time).
  */
 import type { Rng } from "./prng.ts";
 
@@ -36,6 +39,8 @@ export class Lan {
   /** partition group per router; routers hear each other only within a group */
   groups: number[];
   readonly #heap: Frame[] = [];
+  /** last arrival time per sender → receiver: one segment keeps each sender's frames in order */
+  readonly #lastArrival = new Map<number, number>();
   #seq = 0;
   framesSent = 0;
   framesLost = 0;
@@ -77,8 +82,13 @@ export class Lan {
           frame = bytes.slice();
           frame[this.rng.int(0, frame.length - 1)] ^= 1 << this.rng.int(0, 7);
         }
-        const delay = this.rng.float(this.opts.minDelayMs, this.opts.maxDelayMs);
-        this.#push({ atMs: nowMs + delay, seq: this.#seq++, from, to, bytes: frame, corrupted });
+        const key = from * 256 + to;
+        const atMs = Math.max(
+          nowMs + this.rng.float(this.opts.minDelayMs, this.opts.maxDelayMs),
+          this.#lastArrival.get(key) ?? 0,
+        );
+        this.#lastArrival.set(key, atMs);
+        this.#push({ atMs, seq: this.#seq++, from, to, bytes: frame, corrupted });
       }
     }
   }

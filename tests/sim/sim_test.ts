@@ -7,9 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { type InstanceState, step } from "../../lib/vrrp/fsm.ts";
-import type { FsmEvent, InstanceParams } from "../../lib/vrrp/types.ts";
+import type { FsmAction, FsmEvent, InstanceParams } from "../../lib/vrrp/types.ts";
 import { makeScenario } from "./scenario.ts";
-import { type SimReport, simulate } from "./simulate.ts";
+import { type SimReport, simulate, type StepFn } from "./simulate.ts";
 
 const onlySeed = Deno.env.get("VRRP_SIM_SEED");
 const scenarios = Number(Deno.env.get("VRRP_SIM_SCENARIOS") ?? "1000");
@@ -29,12 +29,14 @@ Deno.test({
     const started = performance.now();
     let events = 0;
     let transitions = 0;
+    let splitBrains = 0;
     let simulatedMs = 0;
     for (const seed of seeds) {
       const report = simulate(makeScenario(seed), { trace: onlySeed !== undefined });
       if (onlySeed) console.log(report.trace.join("\n"));
       events += report.events;
       transitions += report.transitions;
+      splitBrains += report.splitBrains;
       simulatedMs += report.simulatedMs;
       if (report.violations.length > 0) {
         console.error(describe(report));
@@ -43,7 +45,7 @@ Deno.test({
     }
     console.log(
       `${seeds.length} scenarios, ${(simulatedMs / 3_600_000).toFixed(1)} simulated hours, ` +
-        `${events} steps, ${transitions} transitions in ` +
+        `${events} steps, ${transitions} transitions, ${splitBrains} split brains repaired in ` +
         `${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
   },
@@ -65,33 +67,66 @@ Deno.test({
   },
 });
 
-/** A broken state machine: it never hears a higher priority (neither backup nor master). */
-function deafToHigherPriority(
-  params: InstanceParams,
-  state: InstanceState,
-  event: FsmEvent,
-  nowMs: number,
-) {
-  if (event.type === "advertReceived" && event.advert.priority > state.effectivePriority) {
-    return { state, actions: [] };
-  }
-  return step(params, state, event, nowMs);
+/** Wraps `step` to drop some events: a deliberately broken state machine. */
+function deafTo(drop: (state: InstanceState, event: FsmEvent) => boolean): StepFn {
+  return (params: InstanceParams, state: InstanceState, event: FsmEvent, nowMs: number) =>
+    drop(state, event) ? { state, actions: [] } : step(params, state, event, nowMs);
 }
 
-Deno.test({
-  name: "simulation: the invariant checker catches a state machine that ignores higher priorities",
-  ignore: onlySeed !== undefined,
-  fn() {
-    let caught = 0;
-    const seeds = Array.from({ length: 30 }, (_, i) => i + 1);
-    for (const seed of seeds) {
-      const report = simulate(makeScenario(seed), { step: deafToHigherPriority });
-      if (report.violations.length > 0) caught++;
-    }
-    // scenarios where every other router is always down can pass; nearly all must fail
-    assert.ok(caught >= 25, `only ${caught} of ${seeds.length} broken runs were caught`);
-  },
-});
+const higher = (s: InstanceState, e: FsmEvent) =>
+  e.type === "advertReceived" && e.advert.priority > s.effectivePriority;
+
+/** Mutants the invariant checker must catch, with how many of the first 100 seeds must fail. */
+const mutants: [string, StepFn, number][] = [
+  ["a state machine deaf to higher priorities", deafTo(higher), 80],
+  [
+    "a master that ignores a higher priority",
+    deafTo((s, e) => s.role === "master" && higher(s, e)),
+    50,
+  ],
+  [
+    "a master that ignores the equal-priority tie-break",
+    deafTo((s, e) =>
+      s.role === "master" && e.type === "advertReceived" &&
+      e.advert.priority === s.effectivePriority
+    ),
+    5,
+  ],
+  [
+    "a backup that ignores priority 0",
+    deafTo((_, e) => e.type === "advertReceived" && e.advert.priority === 0),
+    5,
+  ],
+  [
+    "a master that leaves without the priority-0 advert",
+    (p: InstanceParams, s: InstanceState, e: FsmEvent, t: number) => {
+      const r = step(p, s, e, t);
+      const resign = (a: FsmAction) => a.type === "sendAdvert" && a.advert.priority === 0;
+      return { state: r.state, actions: r.actions.filter((a) => !resign(a)) };
+    },
+    5,
+  ],
+  [
+    "a backup that never preempts",
+    (p: InstanceParams, s: InstanceState, e: FsmEvent, t: number) =>
+      step({ ...p, preempt: false }, s, e, t),
+    30,
+  ],
+];
+
+for (const [what, broken, atLeast] of mutants) {
+  Deno.test({
+    name: `simulation: the invariant checker catches ${what}`,
+    ignore: onlySeed !== undefined,
+    fn() {
+      const caught: number[] = [];
+      for (let seed = 1; seed <= 100; seed++) {
+        if (simulate(makeScenario(seed), { step: broken }).violations.length > 0) caught.push(seed);
+      }
+      assert.ok(caught.length >= atLeast, `only ${caught.length} of 100 broken runs were caught`);
+    },
+  });
+}
 
 Deno.test({
   name: "simulation: the same seed replays the same run",

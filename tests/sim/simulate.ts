@@ -12,15 +12,19 @@
  *   + 2 frame delays: at least one master per VRID when an instance is eligible (running, up, not
  *   in fault), and never two masters for longer than one handover in flight (2 frame delays).
  *   That is the "single master again within one Master_Down_Interval after a heal" rule.
- * - settled = quiet for settleMs() = Master_Down_Interval + one advert interval + the longest
- *   preempt_delay + 4 frame delays: exactly one master per VRID (none if nobody is eligible), no
- *   eligible instance that would preempt (preempt on, or owner) has a higher effective priority
- *   than the master (ties are left to the RFC: an equal-priority backup never preempts, so the
- *   higher primary IP wins only when both contend as masters), and no state change at all.
+ * - after a master resigns (shutdown, admin down, fault) in a clean network, with nothing else
+ *   happening: a new master within Skew_Time + 2 frame delays (§6.4.2), if anyone is eligible.
+ * - settled = quiet for settleMs() (Master_Down_Interval + one advert interval + 4 frame delays;
+ *   with preempt_delay, one more Master_Down_Interval + the longest delay): exactly one master
+ *   per VRID (none if nobody is eligible); no eligible instance that would preempt (preempt on,
+ *   or owner) has a higher effective priority than the master; no state change at all; and
+ *   3 advert intervals later no split-brain mark. Ties are left to the RFC: an equal-priority
+ *   backup never preempts (§6.4.2), so the higher primary IP wins only when both contend as
+ *   masters (§6.4.3).
  */
 import { decodeIpv4Packet, encodeIpv4Packet } from "../../lib/vrrp/packet.ts";
 import { initialState, type InstanceState, nextDeadlineMs, step } from "../../lib/vrrp/fsm.ts";
-import { masterDownIntervalMs } from "../../lib/vrrp/timers.ts";
+import { masterDownIntervalMs, skewTimeMs } from "../../lib/vrrp/timers.ts";
 import type { FsmAction, FsmEvent, InstanceParams, StepResult } from "../../lib/vrrp/types.ts";
 import { Lan } from "./lan.ts";
 import { Rng } from "./prng.ts";
@@ -48,6 +52,8 @@ export interface SimReport {
   trace: string[];
   events: number;
   transitions: number;
+  /** times a master marked a split brain (heard a lower master) */
+  splitBrains: number;
   advertsSent: number;
   framesDelivered: number;
   simulatedMs: number;
@@ -103,6 +109,7 @@ export function simulate(scenario: Scenario, options: SimOptions = {}): SimRepor
     trace: [],
     events: 0,
     transitions: 0,
+    splitBrains: 0,
     advertsSent: 0,
     framesDelivered: 0,
     simulatedMs: scenario.endMs,
@@ -110,6 +117,9 @@ export function simulate(scenario: Scenario, options: SimOptions = {}): SimRepor
   let now = 0;
   let quietSince = 0;
   const multiSince: (number | null)[] = scenario.vrids.map(() => null);
+  /** when a master last resigned (shutdown, admin down, fault) in a clean network */
+  const resignedAt: (number | null)[] = scenario.vrids.map(() => null);
+  const skewMax = skewTimeMs(1);
 
   const fmt = (ms: number) => `t=${ms.toFixed(3)}ms`;
   const violate = (msg: string) => report.violations.push(`${fmt(now)} ${msg}`);
@@ -121,6 +131,7 @@ export function simulate(scenario: Scenario, options: SimOptions = {}): SimRepor
   function apply(inst: Instance, event: FsmEvent): void {
     report.events++;
     const r = stepFn(inst.params, inst.state, event, now);
+    if (r.state.splitBrain && !inst.state.splitBrain) report.splitBrains++;
     inst.state = r.state;
     for (const a of r.actions) act(inst, a);
   }
@@ -147,6 +158,10 @@ export function simulate(scenario: Scenario, options: SimOptions = {}): SimRepor
       case "stateChanged":
         report.transitions++;
         trace(`${name} ${a.from} -> ${a.to} (${a.reason})`);
+        // a master leaving on its own (shutdown, admin down, fault) must resign with priority 0
+        if (a.from === "master" && a.to !== "backup" && lan.clean) {
+          resignedAt[inst.vridIndex] = now;
+        }
         if (settledFor(inst.vridIndex)) {
           violate(`${name}: flapped ${a.from} -> ${a.to} (${a.reason}) in a settled network`);
         }
@@ -256,6 +271,13 @@ export function simulate(scenario: Scenario, options: SimOptions = {}): SimRepor
         }
       }
       multiSince[v] = masters.length > 1 ? multiSince[v] ?? now : null;
+      const resigned = resignedAt[v];
+      if (
+        resigned !== null && resigned === quietSince && lan.clean &&
+        now >= resigned + skewMax + 2 * maxDelay && candidates.length > 0 && masters.length === 0
+      ) {
+        violate(`VRID ${vrid}: no master ${skewMax} ms (Skew_Time) after a resignation`);
+      }
       if (!lan.clean || now < quietSince + looseAfter[v]) continue;
       if (candidates.length > 0 && masters.length === 0) {
         violate(`VRID ${vrid}: no master though ${candidates.length} instance(s) are eligible`);
@@ -274,6 +296,10 @@ export function simulate(scenario: Scenario, options: SimOptions = {}): SimRepor
       }
       const m = masters[0];
       if (!m) continue;
+      const interval = m.params.advertIntervalSec * 1000;
+      if (m.state.splitBrain && now >= quietSince + settle[v] + 3 * interval + 2 * maxDelay) {
+        violate(`${m.params.name}: split-brain mark still set in a settled network`);
+      }
       for (const c of candidates) {
         const preempts = c.params.preempt || c.state.effectivePriority === 255;
         if (preempts && c.state.effectivePriority > m.state.effectivePriority) {
