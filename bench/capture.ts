@@ -23,6 +23,8 @@ export interface ArpSeen {
   senderMac: string;
   senderIp: string;
   targetIp: string;
+  /** sender IP == target IP: an unsolicited announcement, not an answer to the client */
+  gratuitous: boolean;
 }
 
 /** What one capture holds, in capture order. */
@@ -92,6 +94,7 @@ export function readCapture(bytes: Uint8Array): CaptureResult {
         senderMac: arp.senderMac,
         senderIp: arp.senderIp,
         targetIp: arp.targetIp,
+        gratuitous: arp.gratuitous,
       });
     } else if (net.etherType === ETHERTYPE_IPV4) {
       const r = decodeIpv4Packet(net.payload);
@@ -116,9 +119,12 @@ export function firstClaim(
   ip: string,
   mac: string,
   afterMs: number,
+  onlyGratuitous = false,
 ): ArpSeen | null {
-  return cap.arps.find((a) => a.tMs >= afterMs && a.senderIp === ip && a.senderMac === mac) ??
-    null;
+  return cap.arps.find((a) =>
+    a.tMs >= afterMs && a.senderIp === ip && a.senderMac === mac &&
+    (!onlyGratuitous || a.gratuitous)
+  ) ?? null;
 }
 
 /** The last advert for `vrid` from `source` before `beforeMs`. */

@@ -176,6 +176,16 @@ export function buildRows(raw: RawResults): Row[] {
       pick: (s) => s.preemptLinkUpClientMs,
     }),
     row({
+      id: "preempt_linkup_garp_ms",
+      scenario: "3 preemption (cable back)",
+      figure: "A's carrier back -> first gratuitous ARP from A",
+      unit: "ms",
+      digits: 0,
+      bound: EXAMPLE_PREEMPT_MS,
+      samples: f,
+      pick: (s) => s.preemptLinkUpGarpMs,
+    }),
+    row({
       id: "preempt_restart_vip_ms",
       scenario: "3 preemption (daemon restart)",
       figure: "A's daemon started -> VIP on A",

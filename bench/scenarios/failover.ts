@@ -39,6 +39,8 @@ export interface FailoverSample {
   preemptLinkUpVipMs: number | null;
   /** A's carrier back -> first ARP from A's MAC claiming the VIP seen by C */
   preemptLinkUpClientMs: number | null;
+  /** A's carrier back -> first gratuitous ARP from A (what moves clients that cached B) */
+  preemptLinkUpGarpMs: number | null;
   /** SIGTERM to A -> first ARP from B's MAC claiming the VIP */
   gracefulMs: number | null;
   /** SIGTERM to A -> VIP on B's eth0 */
@@ -85,6 +87,7 @@ export async function failoverCycle(ctx: BenchContext, impl: ImplName): Promise<
     deadlineToGarpMs: null,
     preemptLinkUpVipMs: null,
     preemptLinkUpClientMs: null,
+    preemptLinkUpGarpMs: null,
     gracefulMs: null,
     gracefulVipMs: null,
     preemptRestartVipMs: null,
@@ -187,6 +190,8 @@ export async function failoverCycle(ctx: BenchContext, impl: ImplName): Promise<
   } else s.notes.push("no advert from A before the cut in the capture");
   s.preemptLinkUpVipMs = diff(marks.vipBackOnA, marks.up);
   s.preemptLinkUpClientMs = diff(claimA(marks.up), marks.up);
+  const garpA = marks.up == null ? null : firstClaim(capture, VIP_VRID1, macs.a, marks.up, true);
+  s.preemptLinkUpGarpMs = diff(garpA?.tMs, marks.up);
   s.gracefulMs = diff(claimB(marks.term), marks.term);
   s.gracefulVipMs = diff(marks.gracefulVip, marks.term);
   s.preemptRestartVipMs = diff(marks.restartVip, marks.restart);

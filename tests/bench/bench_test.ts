@@ -63,6 +63,7 @@ Deno.test("readCapture() finds adverts and ARP claims with their capture times",
     vrid: 1,
     priority: 100,
   });
+  assert.equal(cap.arps[0].gratuitous, true);
   assert.equal(lastAdvertBefore(cap, "10.101.1.185", 1, base + 3000)?.tMs, base + 1000);
   assert.equal(firstClaim(cap, "10.101.0.101", MAC_B, base)?.tMs, base + 4620);
   assert.equal(firstClaim(cap, "10.101.0.101", MAC_A, base), null);
@@ -116,6 +117,7 @@ function failover(hardMs: number, garpMs: number): FailoverSample {
     deadlineToGarpMs: garpMs,
     preemptLinkUpVipMs: null,
     preemptLinkUpClientMs: null,
+    preemptLinkUpGarpMs: null,
     gracefulMs: null,
     gracefulVipMs: null,
     preemptRestartVipMs: null,
