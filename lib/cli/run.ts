@@ -137,6 +137,8 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       adminDownAtStart: admin.down,
       onAdminChange: (down) => saveAdminState(stateDir, down),
       onTransition,
+      // keepalived runs a group's scripts with GROUP NAME STATE and priority 0
+      onGroupTransition: (c) => notify.enqueue(c.group.name, c.to, c.group.notify, 0, true),
     });
   } catch (err) {
     await control?.close();

@@ -9,6 +9,7 @@ import { hasErrors } from "../../config/load.ts";
 import type { DaemonApi, InstanceStatus, Reply, StatusReply } from "../control/types.ts";
 import { decodeIpv4Packet } from "../vrrp/packet.ts";
 import { DropLog } from "./drop_log.ts";
+import { type GroupChange, GroupStates } from "./group_state.ts";
 import { type Effects, InterfaceError, type InterfacePort } from "./effects.ts";
 import { InstanceRuntime, type TransitionInfo } from "./instance.ts";
 import type { FsmEvent } from "../vrrp/types.ts";
@@ -16,6 +17,7 @@ import type { Logger } from "./logger.ts";
 import { instanceParams, vipDev } from "./params.ts";
 import { planReload } from "./reload_diff.ts";
 import { Scheduler } from "./scheduler.ts";
+import { Tracking } from "./tracking.ts";
 
 /** How the daemon is built. */
 export interface DaemonOptions {
@@ -33,6 +35,8 @@ export interface DaemonOptions {
   onAdminChange?: (down: string[]) => Promise<void>;
   /** called after every role change of every instance (notify scripts) */
   onTransition?: (t: TransitionInfo) => void;
+  /** called when a `vrrp_sync_group` as a whole enters a state (group notify scripts) */
+  onGroupTransition?: (c: GroupChange) => void;
 }
 
 /** One opened interface and the instances on it, by VRID. */
@@ -58,6 +62,8 @@ export class Daemon implements DaemonApi {
   readonly #instances = new Map<string, InstanceRuntime>();
   readonly #scheduler: Scheduler<InstanceRuntime>;
   readonly #startedAt: string;
+  readonly #tracking: Tracking;
+  readonly #groups = new GroupStates();
   #config: Config;
   #reloading: Promise<Reply> | null = null;
   #stopping: Promise<void> | null = null;
@@ -68,6 +74,15 @@ export class Daemon implements DaemonApi {
     this.#config = config;
     this.#scheduler = new Scheduler(opts.effects, (inst) => inst.deadlineReached());
     this.#startedAt = this.#wallClock().toISOString();
+    const { effects } = opts;
+    this.#tracking = new Tracking({
+      log: opts.logger,
+      dispatch: (name, event) => this.dispatch(name, event),
+      linkRunning: effects.linkRunning?.bind(effects),
+      setTimer: (ms, fn) => effects.setTimer(ms, fn),
+      clearTimer: (id) => effects.clearTimer(id),
+    });
+    this.#groups.configure(config.syncGroups);
   }
 
   /**
@@ -83,6 +98,8 @@ export class Daemon implements DaemonApi {
       throw err;
     }
     await d.#removeLeftovers(config.instances);
+    // trackers first: an instance whose check fails or whose link is down starts that way
+    await d.#tracking.reconfigure(config);
     for (const cfg of config.instances) d.#startInstance(cfg);
     d.#log.info(`started with ${config.instances.length} instance(s)`, {
       instances: config.instances.map((c) => c.name),
@@ -157,20 +174,36 @@ export class Daemon implements DaemonApi {
       log: this.#log.forInstance(cfg.name, cfg.vrid, cfg.interface),
       scheduler: this.#scheduler,
       wallClock: () => this.#wallClock(),
-      onTransition: this.#opts.onTransition,
+      onTransition: (t) => this.#onTransition(t),
     });
     this.#instances.set(cfg.name, inst);
     entry.byVrid.set(cfg.vrid, inst);
+    this.#tracking.attach(cfg);
     inst.start(adminDown ?? this.#opts.adminDownAtStart?.has(cfg.name) ?? false);
   }
 
   async #stopInstance(name: string): Promise<void> {
     const inst = this.#instances.get(name);
     if (!inst) return;
+    this.#tracking.detach(name);
     await inst.stop();
     this.#instances.delete(name);
     const entry = this.#ifaces.get(inst.cfg.interface);
     if (entry?.byVrid.get(inst.cfg.vrid) === inst) entry.byVrid.delete(inst.cfg.vrid);
+  }
+
+  /** Every role change: the instance hook (notify), then the sync groups it belongs to. */
+  #onTransition(t: TransitionInfo): void {
+    this.#opts.onTransition?.(t);
+    const changes = this.#groups.update(
+      t.cfg.name,
+      (n) => this.#instances.get(n)?.role,
+      this.#stopping !== null,
+    );
+    for (const c of changes) {
+      this.#log.info(`sync group ${c.group.name} -> ${c.to}`, { group: c.group.name, to: c.to });
+      this.#opts.onGroupTransition?.(c);
+    }
   }
 
   #onPacket(iface: string, packet: Uint8Array): void {
@@ -233,6 +266,7 @@ export class Daemon implements DaemonApi {
   shutdown(): Promise<void> {
     this.#stopping ??= (async () => {
       this.#log.info("shutting down");
+      await this.#tracking.stop();
       await Promise.all([...this.#instances.keys()].map((n) => this.#stopInstance(n)));
       this.#scheduler.stop();
       await this.#closeUnused(new Set());
@@ -245,7 +279,10 @@ export class Daemon implements DaemonApi {
 
   /** A snapshot of every instance (or one), as `vrrp status` shows it. */
   status(instance?: string): StatusReply | { ok: false; error: string } {
-    let list: InstanceStatus[] = [...this.#instances.values()].map((i) => i.status());
+    let list: InstanceStatus[] = [...this.#instances.values()].map((i) => ({
+      ...i.status(),
+      priorityAdjustments: this.#tracking.describe(i.cfg.name),
+    }));
     if (instance !== undefined) {
       list = list.filter((s) => s.name === instance);
       if (list.length === 0) return { ok: false, error: `no instance named "${instance}"` };
@@ -347,6 +384,8 @@ export class Daemon implements DaemonApi {
     await Promise.all(
       [...plan.removed, ...plan.changed.map((c) => c.name)].map((n) => this.#stopInstance(n)),
     );
+    await this.#tracking.reconfigure(next);
+    this.#groups.configure(next.syncGroups);
     await this.#removeLeftovers(plan.added);
     for (const c of toStart) this.#startInstance(c, down.has(c.name));
     await this.#closeUnused(new Set(next.instances.map((c) => c.interface)));

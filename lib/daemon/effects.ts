@@ -49,4 +49,9 @@ export interface Effects {
   removeVips(vips: VipConfig[], dev: string): Promise<VipOutcome>;
   /** Which of `vips` are on `dev` right now (same order). */
   presentVips(vips: VipConfig[], dev: string): Promise<boolean[]>;
+  /**
+   * Whether `iface` is up with carrier (IFF_RUNNING), for `track_interface` and the instance's
+   * own link; false when it does not exist. Optional: without it links are not tracked.
+   */
+  linkRunning?(iface: string): boolean;
 }

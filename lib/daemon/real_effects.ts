@@ -79,5 +79,12 @@ export function realEffects(log: Logger): Effects {
     addVips: async (list, dev) => outcome(await vips.add(list, dev)),
     removeVips: async (list, dev) => outcome(await vips.remove(list, dev)),
     presentVips: (list, dev) => vips.present(list, dev),
+    linkRunning: (name) => {
+      try {
+        return interfaceInfo(name).running;
+      } catch {
+        return false; // gone counts as down
+      }
+    },
   };
 }

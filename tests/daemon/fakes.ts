@@ -115,6 +115,11 @@ export class FakeHost implements Effects {
     const set = this.addresses.get(dev) ?? new Set();
     return Promise.resolve(vips.map((v) => set.has(v.address)));
   }
+  /** link state by interface (absent: running when the interface exists) */
+  links = new Map<string, boolean>();
+  linkRunning(iface: string): boolean {
+    return this.links.get(iface) ?? this.interfaces.has(iface);
+  }
   /** The VIPs on `dev`, sorted. */
   vipsOn(dev = "eth0"): string[] {
     return [...(this.addresses.get(dev) ?? [])].sort();

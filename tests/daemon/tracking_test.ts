@@ -1,0 +1,198 @@
+import assert from "node:assert/strict";
+import { parseConfigText } from "../../config/load.ts";
+import { Daemon } from "../../lib/daemon/daemon.ts";
+import type { GroupChange } from "../../lib/daemon/group_state.ts";
+import { groupStateOf } from "../../lib/daemon/group_state.ts";
+import { Logger } from "../../lib/daemon/logger.ts";
+import { LINK_POLL_MS } from "../../lib/daemon/tracking.ts";
+import { masterDownIntervalMs } from "../../lib/vrrp/timers.ts";
+import { decodeIpv4Packet } from "../../lib/vrrp/packet.ts";
+import { FakeHost } from "./fakes.ts";
+
+function instance(name: string, vrid: number, priority: number, extra = ""): string {
+  return `vrrp_instance ${name} {
+  interface eth0
+  virtual_router_id ${vrid}
+  priority ${priority}
+  advert_int 1
+  virtual_ipaddress {
+    10.0.0.${vrid}/24
+  }
+${extra}
+}
+`;
+}
+
+async function boot(host: FakeHost, text: string) {
+  const lines: string[] = [];
+  const groups: GroupChange[] = [];
+  const logger = new Logger({ level: "debug", format: "text", sink: (l) => lines.push(l) });
+  const loaded = parseConfigText(text, "test.conf", "keepalived", { configId: "x" });
+  assert.deepEqual(loaded.diagnostics.filter((d) => d.severity === "error"), []);
+  const daemon = await Daemon.start(loaded.config, {
+    effects: host,
+    logger,
+    configFile: "test.conf",
+    loadConfig: () => Promise.resolve(loaded),
+    pid: 1,
+    onGroupTransition: (c) => groups.push(c),
+  });
+  return { daemon, lines, groups };
+}
+
+function sentPriorities(host: FakeHost, vrid: number): number[] {
+  return host.adverts.map((a) => decodeIpv4Packet(a.packet)).flatMap((r) =>
+    r.ok && r.advert.vrid === vrid ? [r.advert.priority] : []
+  );
+}
+
+const statusOf = (d: Daemon, name: string) => {
+  const s = d.status(name);
+  if (!s.ok) throw new Error(s.error);
+  return s.instances[0];
+};
+
+Deno.test("tracking: the instance's own link going down means FAULT, unless dont_track_primary", async () => {
+  const host = new FakeHost();
+  const { daemon } = await boot(
+    host,
+    instance("vi1", 1, 100) + instance("vi2", 2, 100, "  dont_track_primary"),
+  );
+  await host.advance(masterDownIntervalMs(1, 100));
+  assert.equal(daemon.instances.get("vi1")!.role, "master");
+  host.links.set("eth0", false);
+  await host.advance(LINK_POLL_MS);
+  assert.equal(daemon.instances.get("vi1")!.role, "fault");
+  assert.equal(daemon.instances.get("vi2")!.role, "master", "dont_track_primary");
+  assert.deepEqual(host.vipsOn(), ["10.0.0.2"], "the faulted master removed its VIPs");
+  assert.deepEqual(statusOf(daemon, "vi1").priorityAdjustments, ["interface eth0 fault (down)"]);
+  host.links.set("eth0", true);
+  await host.advance(LINK_POLL_MS);
+  assert.equal(daemon.instances.get("vi1")!.role, "backup");
+  assert.deepEqual(statusOf(daemon, "vi1").priorityAdjustments, []);
+  await daemon.shutdown();
+});
+
+Deno.test("tracking: track_interface with a weight moves the priority, without one it faults", async () => {
+  const host = new FakeHost();
+  host.interfaces.set("eth1", "192.168.1.1");
+  host.interfaces.set("eth2", "192.168.2.1");
+  const { daemon } = await boot(
+    host,
+    instance("vi1", 1, 100, "  track_interface {\n    eth1 weight -30\n    eth2\n  }"),
+  );
+  await host.advance(masterDownIntervalMs(1, 100));
+  const inst = daemon.instances.get("vi1")!;
+  assert.equal(inst.role, "master");
+  host.links.set("eth1", false);
+  await host.advance(LINK_POLL_MS);
+  assert.equal(inst.role, "master");
+  const st = statusOf(daemon, "vi1");
+  assert.equal(st.effectivePriority, 70);
+  assert.deepEqual(st.priorityAdjustments, ["interface eth1 -30 (down)"]);
+  assert.equal(sentPriorities(host, 1).at(-1), 70, "a master advertises the new priority at once");
+  host.links.set("eth2", false);
+  await host.advance(LINK_POLL_MS);
+  assert.equal(inst.role, "fault");
+  host.links.set("eth1", true);
+  host.links.set("eth2", true);
+  await host.advance(LINK_POLL_MS);
+  assert.equal(inst.role, "backup");
+  assert.equal(statusOf(daemon, "vi1").effectivePriority, 100);
+  await daemon.shutdown();
+});
+
+Deno.test("tracking: a failing vrrp_script lowers the priority and shows in status; the owner keeps 255", async () => {
+  const host = new FakeHost();
+  const dir = await Deno.makeTempDir();
+  try {
+    const flag = `${dir}/flag`;
+    await Deno.writeTextFile(flag, "");
+    const text = `vrrp_script chk {
+  script "/bin/sh -c 'test -f ${flag}'"
+  interval 1
+  weight -20
+  fall 1
+  rise 1
+}
+` + instance("vi1", 1, 100, "  track_script {\n    chk\n  }") +
+      instance("vi2", 2, 255, "  track_script {\n    chk\n  }");
+    const { daemon } = await boot(host, text);
+    const until = async (cond: () => boolean) => {
+      for (let i = 0; i < 60 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(cond());
+    };
+    await Deno.remove(flag);
+    await until(() => statusOf(daemon, "vi1").effectivePriority === 80);
+    assert.deepEqual(statusOf(daemon, "vi1").priorityAdjustments, ["script chk -20 (failing)"]);
+    assert.equal(statusOf(daemon, "vi2").effectivePriority, 255, "owner never adjusted");
+    assert.deepEqual(statusOf(daemon, "vi2").priorityAdjustments, []);
+    await Deno.writeTextFile(flag, "");
+    await until(() => statusOf(daemon, "vi1").effectivePriority === 100);
+    assert.deepEqual(statusOf(daemon, "vi1").priorityAdjustments, []);
+    await daemon.shutdown();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("tracking: track_file value times weight; sync group members fault together and notify as a group", async () => {
+  const host = new FakeHost();
+  host.interfaces.set("eth1", "192.168.1.1");
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/w`;
+    await Deno.writeTextFile(file, "2\n");
+    const text = `vrrp_track_file tf {
+  file ${file}
+  weight 5
+}
+vrrp_sync_group G {
+  group {
+    vi1
+    vi2
+  }
+}
+` + instance("vi1", 1, 100, "  track_interface {\n    eth1\n  }\n  track_file {\n    tf\n  }") +
+      instance("vi2", 2, 100);
+    const { daemon, groups } = await boot(host, text);
+    assert.equal(statusOf(daemon, "vi1").effectivePriority, 110);
+    assert.deepEqual(statusOf(daemon, "vi1").priorityAdjustments, ["file tf +10 (value 2)"]);
+    await host.advance(masterDownIntervalMs(1, 100));
+    assert.deepEqual(groups.map((g) => `${g.group.name} ${g.to}`), ["G backup", "G master"]);
+    host.links.set("eth1", false);
+    await host.advance(LINK_POLL_MS);
+    assert.equal(daemon.instances.get("vi1")!.role, "fault");
+    assert.equal(daemon.instances.get("vi2")!.role, "fault", "pulled into fault by its group");
+    assert.deepEqual(statusOf(daemon, "vi2").priorityAdjustments, [
+      "syncGroup G: vi1 in fault: fault",
+    ]);
+    assert.deepEqual(host.vipsOn(), []);
+    host.links.set("eth1", true);
+    await host.advance(LINK_POLL_MS);
+    assert.equal(daemon.instances.get("vi1")!.role, "backup");
+    assert.equal(daemon.instances.get("vi2")!.role, "backup");
+    await host.advance(masterDownIntervalMs(1, 100));
+    assert.deepEqual(groups.map((g) => `${g.group.name} ${g.to}`), [
+      "G backup",
+      "G master",
+      "G fault",
+      "G backup",
+      "G master",
+    ]);
+    await daemon.shutdown();
+    assert.equal(groups.at(-1)?.to, "stop");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("groupStateOf(): fault wins, master needs every member, shutdown waits for all", () => {
+  assert.equal(groupStateOf(["master", "fault"], false), "fault");
+  assert.equal(groupStateOf(["master", "master"], false), "master");
+  assert.equal(groupStateOf(["master", "backup"], false), "backup");
+  assert.equal(groupStateOf(["initialize", "initialize"], false), null);
+  assert.equal(groupStateOf(["initialize", "master"], true), null);
+  assert.equal(groupStateOf(["initialize", undefined], true), "stop");
+  assert.equal(groupStateOf([undefined], false), null);
+});
