@@ -11,6 +11,8 @@ export interface BenchOptions {
   /** idle and scale measurement window */
   windowMs: number;
   outDir: string;
+  /** keep the scratch directory (captures, daemon logs, configs) */
+  keep: boolean;
 }
 
 /** Shared state of one bench run. */

@@ -160,6 +160,11 @@ export function startDaemon(
       const timer = setTimeout(() => signal("SIGKILL"), graceMs);
       await exited;
       clearTimeout(timer);
+      // kept with the pcaps when the bench runs with --keep
+      await Deno.writeTextFile(
+        `${dir}/daemon.log`,
+        lines.map((l) => `${new Date(l.arrivedMs).toISOString()} ${l.text}\n`).join(""),
+      ).catch(() => {});
       // keepalived's VRRP child normally exits with its parent; never leave it behind
       if (vrrpChild !== null && isKeepalived(vrrpChild)) {
         try {

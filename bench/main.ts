@@ -4,7 +4,7 @@
  * implementations alternating. Prints a table and writes bench/results/latest.{json,md}.
  *
  *   deno task bench [--runs N] [--only failover,idle,scale,mass] [--impl vrrp,keepalived]
- *                   [--window SECONDS] [--quick] [--out DIR]
+ *                   [--window SECONDS] [--quick] [--keep] [--out DIR]
  *
  * Needs root, keepalived, tcpdump, arping, nft and iproute2. Targets are reported, not asserted.
  */
@@ -23,7 +23,7 @@ import { loadAvg, type MachineInfo, machineInfo } from "./machine.ts";
 export const SCENARIOS = ["failover", "idle", "scale", "mass"] as const;
 
 const USAGE = `usage: deno task bench [--runs N] [--only ${SCENARIOS.join(",")}]
-       [--impl vrrp,keepalived] [--window SECONDS] [--quick] [--out DIR]`;
+       [--impl vrrp,keepalived] [--window SECONDS] [--quick] [--keep] [--out DIR]`;
 
 /** Parses the command line; throws with a usage message on bad input. */
 export function parseOptions(args: string[]): BenchOptions {
@@ -35,6 +35,7 @@ export function parseOptions(args: string[]): BenchOptions {
       impl: { type: "string" },
       window: { type: "string" },
       quick: { type: "boolean", default: false },
+      keep: { type: "boolean", default: false },
       out: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -65,6 +66,7 @@ export function parseOptions(args: string[]): BenchOptions {
     quick,
     windowMs: windowSec * 1000,
     outDir: values.out ?? new URL("./results", import.meta.url).pathname,
+    keep: values.keep ?? false,
   };
 }
 
@@ -152,7 +154,8 @@ export async function runBench(
     }
   } finally {
     await lab.destroy();
-    await Deno.remove(work, { recursive: true }).catch(() => {});
+    if (opts.keep) log(`kept captures and daemon logs in ${work}`);
+    else await Deno.remove(work, { recursive: true }).catch(() => {});
   }
   return raw;
 }
@@ -185,9 +188,21 @@ export function summaryMarkdown(machine: MachineInfo, opts: BenchOptions, raw: R
     ` (load average ${machine.loadAvgStart} at start, ${machine.loadAvgEnd ?? "?"} at end);`,
     `deno ${machine.deno}, ${machine.keepalived}. ${opts.runs} run(s) per implementation, ` +
     `alternating; idle/scale window ${opts.windowMs / 1000} s${opts.quick ? " (--quick)" : ""}.`,
-    "Latencies are medians (min/max below); times come from kernel timestamps (packet capture " +
-    "in client C, `ip -ts monitor` in the routers); bounds are RFC 3768's Master_Down_Interval " +
-    "and Skew_Time for the example configs.",
+    "Latencies are medians (min/max below the value); bounds are RFC 3768's " +
+    "Master_Down_Interval (3 x 1 s + (256 - 99)/256 s = 3613 ms; 3609 ms for A's priority 100) " +
+    "and Skew_Time (613 ms) for the example configs.",
+    "",
+    "How: one lab (switch namespace with a bridge, routers A 10.101.1.185 and B .186, client C " +
+    ".200); the same keepalived.conf files for both implementations. Wire times are the kernel's " +
+    "capture timestamps (tcpdump in C); 'VIP configured' times come from `ip -ts monitor` in the " +
+    "router (stamped when the monitor reads the netlink event, so they can lag by a few ms on a " +
+    "busy host); link events likewise. The cable is pulled on the switch side (A keeps eth0 UP " +
+    "without carrier) about 0.1 s after one of A's adverts, so both implementations see the same " +
+    "phase. The deadline of scenario 4 is (last advert from A on the wire) + Master_Down_Interval; " +
+    "vrrp's decision time is its JSON log `ts`, keepalived's is when its console line arrived " +
+    "(its own timestamps have whole seconds only). Footprint counts every process of the daemon " +
+    "(keepalived's parent and VRRP child), RSS from VmRSS, CPU from per-thread schedstat plus " +
+    "reaped children.",
     "",
     markdownTable(rows),
     "",

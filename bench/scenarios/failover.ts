@@ -24,6 +24,7 @@ import {
 } from "../context.ts";
 import type { ImplName, RunningDaemon } from "../daemons.ts";
 import { added, deleted, linkBack, linkLost, NetMonitor } from "../monitor.ts";
+import type { LabProcess } from "../../tests/netns/lab.ts";
 
 /** The figures of one cycle; null when the event was not seen. */
 export interface FailoverSample {
@@ -51,6 +52,20 @@ export interface FailoverSample {
   preemptRestartClientMs: number | null;
   /** what went wrong or looked odd */
   notes: string[];
+}
+
+/** Where in A's advert cycle the cable is pulled: this long after an advert. */
+export const CUT_AFTER_ADVERT_MS = 100;
+
+/** Resolves true as soon as `watch` (tcpdump -l) prints a new line, false after `timeoutMs`. */
+async function nextAdvertFrom(watch: LabProcess, timeoutMs: number): Promise<boolean> {
+  const before = watch.stdout().split("\n").length;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (watch.stdout().split("\n").length > before) return true;
+    await sleep(1);
+  }
+  return false;
 }
 
 const diff = (a: number | null | undefined, b: number | null | undefined) =>
@@ -102,6 +117,18 @@ export async function failoverCycle(ctx: BenchContext, impl: ImplName): Promise<
   let b: RunningDaemon | null = null;
   let a2: RunningDaemon | null = null;
   // the client asks for the VIP every 20 ms: whoever holds it answers
+  // a live view of A's adverts, to pull the cable at a fixed phase
+  const advertWatch = lab.spawn("c", [
+    "tcpdump",
+    "-l",
+    "-n",
+    "-i",
+    "eth0",
+    "-Z",
+    "root",
+    `ip proto 112 and src host ${lab.ip("a")}`,
+  ]);
+  await advertWatch.waitFor(/listening on/, 10_000);
   const prober = lab.spawn("c", [
     "arping",
     "-q",
@@ -118,7 +145,11 @@ export async function failoverCycle(ctx: BenchContext, impl: ImplName): Promise<
     ({ a, b } = await startExamplePair(ctx, impl, "failover"));
     const pair = { a, b };
 
-    // 1. hard failover: pull A's cable (switch side: A keeps eth0 UP without carrier)
+    // 1. hard failover: pull A's cable (switch side: A keeps eth0 UP without carrier), at the
+    // same phase for both implementations: CUT_AFTER_ADVERT_MS after one of A's adverts
+    const seen = await nextAdvertFrom(advertWatch, 3000);
+    if (!seen) s.notes.push("no advert from A seen live; cable pulled at a random phase");
+    await sleep(CUT_AFTER_ADVERT_MS);
     const downReq = Date.now();
     await lab.linkDown("a");
     const lost = await monA.waitFor(linkLost, downReq - 5, 2000);
@@ -166,6 +197,7 @@ export async function failoverCycle(ctx: BenchContext, impl: ImplName): Promise<
     }
   } finally {
     await prober.stop(500);
+    await advertWatch.stop(500);
     await stopAll([a, b, a2]);
     await monA.stop();
     await monB.stop();

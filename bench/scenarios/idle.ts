@@ -12,6 +12,8 @@ import { startExamplePair } from "./failover.ts";
 /** Footprint of one daemon over the window. */
 export interface Footprint {
   cpuPercent: number;
+  /** RSS of the whole tree at the start of the window (growth over the window hints at a leak) */
+  rssStartMb: number;
   /** RSS of the whole tree at the end of the window */
   rssMb: number;
   rssMaxMb: number;
@@ -52,6 +54,7 @@ export class FootprintMeter {
     this.#maxKb = Math.max(this.#maxKb, last.rssKb);
     return {
       cpuPercent: cpuPercent(this.#first, last, performance.now() - this.#t0),
+      rssStartMb: this.#first.rssKb / 1024,
       rssMb: last.rssKb / 1024,
       rssMaxMb: this.#maxKb / 1024,
       processes: last.pids.length,

@@ -196,3 +196,40 @@ Deno.test("groupStateOf(): fault wins, master needs every member, shutdown waits
   assert.equal(groupStateOf(["initialize", undefined], true), "stop");
   assert.equal(groupStateOf([undefined], false), null);
 });
+
+Deno.test("tracking: a reload keeps a failing check's state (no flap); a removed check stops counting", async () => {
+  const host = new FakeHost();
+  const script = `vrrp_script chk {
+  script "/bin/false"
+  interval 1
+  weight -20
+  fall 1
+}
+`;
+  const tracked = instance("vi1", 1, 100, "  track_script {\n    chk\n  }");
+  let text = script + tracked;
+  const lines: string[] = [];
+  const logger = new Logger({ level: "debug", format: "text", sink: (l) => lines.push(l) });
+  const load = () => parseConfigText(text, "test.conf", "keepalived", { configId: "x" });
+  const daemon = await Daemon.start(load().config, {
+    effects: host,
+    logger,
+    configFile: "test.conf",
+    loadConfig: () => Promise.resolve(load()),
+    pid: 1,
+  });
+  for (let i = 0; i < 60 && statusOf(daemon, "vi1").effectivePriority !== 80; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(statusOf(daemon, "vi1").effectivePriority, 80);
+  const reloaded = await daemon.reload();
+  assert.equal(reloaded.ok, true);
+  assert.equal(statusOf(daemon, "vi1").effectivePriority, 80);
+  assert.ok(!lines.some((l) => /effective priority 80 -> 100/.test(l)), "no flap on reload");
+  // the same instance without the check: a changed instance restarts at its base priority
+  text = script + instance("vi1", 1, 100);
+  assert.equal((await daemon.reload()).ok, true);
+  assert.equal(statusOf(daemon, "vi1").effectivePriority, 100);
+  assert.deepEqual(statusOf(daemon, "vi1").priorityAdjustments, []);
+  await daemon.shutdown();
+});

@@ -2,7 +2,8 @@
  * Helpers shared by the real-wire tests and the demo: start a vrrp daemon inside a lab router,
  * read where the tutorial's four VIPs are, and wait for a condition with a bound.
  */
-import { type Lab, type LabProcess, REPO_ROOT } from "./lab.ts";
+import type { StatusReply } from "../../lib/control/types.ts";
+import { type ExecResult, type Lab, type LabProcess, REPO_ROOT } from "./lab.ts";
 
 /** The tutorial's virtual addresses, by instance. */
 export const VIPS = {
@@ -106,4 +107,33 @@ export async function dualHoldings(
   }
   if (samples < 10) problems.push(`only ${samples} samples`);
   return problems;
+}
+
+/** Runs the `vrrp` CLI inside `node` (e.g. `["status", "--json", "--socket", path]`). */
+export function vrrpCli(lab: Lab, node: string, args: string[]): Promise<ExecResult> {
+  return lab.exec(node, [...lab.denoCmd(), ...args], { timeoutMs: 20_000 });
+}
+
+/** `vrrp status --json` of the daemon started by {@link startVrrp} in `node`. */
+export async function vrrpStatus(lab: Lab, node: string, tmp: string): Promise<StatusReply> {
+  const r = await vrrpCli(lab, node, ["status", "--json", "--socket", `${tmp}/${node}.sock`]);
+  if (r.code !== 0) throw new Error(`vrrp status on ${node} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as StatusReply;
+}
+
+/**
+ * The tutorial's config for router `node`, with extra text inserted at the top (e.g. a
+ * `vrrp_script`) and inside each instance's block (`notify`, `track_script`...).
+ */
+export async function extendedConfig(
+  node: "a" | "b",
+  extra: { top?: string; instances?: Record<string, string> },
+): Promise<string> {
+  let text = await Deno.readTextFile(exampleConfig(node));
+  for (const [name, add] of Object.entries(extra.instances ?? {})) {
+    const head = `vrrp_instance ${name} {\n`;
+    if (!text.includes(head)) throw new Error(`no ${head.trim()} in ${exampleConfig(node)}`);
+    text = text.replace(head, `${head}${add}\n`);
+  }
+  return `${extra.top ?? ""}\n${text}`;
 }
