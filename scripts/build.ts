@@ -7,7 +7,16 @@
  * `--dry-run` prints the exact command (shell-quoted) and exits without running it. `DENORT_BIN`
  * (a local denort binary, for building offline) is passed through to `deno compile`, which reads it.
  */
+import { socketNetPaths } from "../lib/control/server.ts";
 import { shellQuote } from "../lib/track/command.ts";
+
+/** The default control socket (config/defaults.ts). */
+const DEFAULT_SOCKET = "/run/vrrp/vrrp.sock";
+
+/** `--allow-net` for the control sockets at `paths` only: the socket and its bind-time name. */
+export function socketNetFlag(paths: string[]): string {
+  return `--allow-net=${paths.flatMap(socketNetPaths).map((p) => `unix:${p}`).join(",")}`;
+}
 
 /** The permission flags baked into the binary, and why each is needed. */
 export const PERMISSIONS: { flag: string; why: string }[] = [
@@ -19,7 +28,13 @@ export const PERMISSIONS: { flag: string; why: string }[] = [
   {
     flag: "--allow-write=/run/vrrp,/var/lib/vrrp",
     why: "the control socket (RuntimeDirectory) and admin-state.json (StateDirectory); " +
-      "a unix socket needs read+write on its path, no --allow-net",
+      "a unix socket needs read+write on its path",
+  },
+  {
+    flag: socketNetFlag([DEFAULT_SOCKET]),
+    why: "the control socket: Deno 2 also asks net access for a unix socket, by its exact " +
+      "path (no directory scope), for `vrrp run` (which binds `.vrrp.sock.tmp` and renames " +
+      "it) and the CLI alike; nothing else on the network (VRRP goes through FFI raw sockets)",
   },
   {
     flag: "--allow-run=ip,setsid",
@@ -39,11 +54,13 @@ export const PERMISSIONS: { flag: string; why: string }[] = [
 
 /** The argv of `deno compile` (without the deno binary itself). */
 export function compileArgs(
-  opts: { output?: string; entry?: string; writePaths?: string[] } = {},
+  opts: { output?: string; entry?: string; writePaths?: string[]; socketPaths?: string[] } = {},
 ): string[] {
   const perms = PERMISSIONS.map((p) =>
     opts.writePaths && p.flag.startsWith("--allow-write=")
       ? `--allow-write=${opts.writePaths.join(",")}`
+      : opts.socketPaths && p.flag.startsWith("--allow-net=")
+      ? socketNetFlag(opts.socketPaths)
       : p.flag
   );
   return [
@@ -57,9 +74,11 @@ export function compileArgs(
 }
 
 const USAGE = `usage: scripts/build.ts [--dry-run] [--output PATH] [--allow-write-paths A,B]
+                        [--allow-socket-paths S]
   --dry-run              print the deno compile command and exit 0
   --output PATH          binary to write (default dist/vrrp)
   --allow-write-paths    replaces /run/vrrp,/var/lib/vrrp (for a non-default socket or state dir)
+  --allow-socket-paths   replaces /run/vrrp/vrrp.sock (the control socket paths it may use)
 env DENORT_BIN           a local denort binary for deno compile (offline builds)`;
 
 /** Runs the build with `args`; resolves to the exit code. */
@@ -73,6 +92,7 @@ export async function build(
   let dryRun = false;
   let output: string | undefined;
   let writePaths: string[] | undefined;
+  let socketPaths: string[] | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const value = (name: string) => {
@@ -86,6 +106,8 @@ export async function build(
       else if (a === "--output" || a.startsWith("--output=")) output = value("--output");
       else if (a === "--allow-write-paths" || a.startsWith("--allow-write-paths=")) {
         writePaths = value("--allow-write-paths").split(",").filter((p) => p !== "");
+      } else if (a === "--allow-socket-paths" || a.startsWith("--allow-socket-paths=")) {
+        socketPaths = value("--allow-socket-paths").split(",").filter((p) => p !== "");
       } else if (a === "-h" || a === "--help") {
         io.out(USAGE);
         return 0;
@@ -99,7 +121,7 @@ export async function build(
     }
   }
   const deno = Deno.execPath();
-  const argv = compileArgs({ output, writePaths });
+  const argv = compileArgs({ output, writePaths, socketPaths });
   const denort = Deno.env.get("DENORT_BIN");
   const prefix = denort ? `DENORT_BIN=${shellQuote([denort])} ` : "";
   if (denort) io.out(`build: using DENORT_BIN=${denort}`);

@@ -149,6 +149,7 @@ function renderInstance(i: InstanceStatus): string[] {
     const text = `${v.address}/${v.prefixLen} dev ${v.dev}  ${v.present ? "present" : "absent"}`;
     lines.push(row(n === 0 ? "vips" : "", text));
   });
+  if (i.vipError) lines.push(row("VIP ERROR", `${i.vipError} (retrying)`));
   const t = i.lastTransition;
   lines.push(row("last change", t ? `${t.from} -> ${t.to} (${t.reason}) at ${t.at}` : "none"));
   lines.push(row("adverts", `sent ${i.advertsSent}, received ${i.advertsReceived}`));

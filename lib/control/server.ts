@@ -24,6 +24,18 @@ export interface ControlServerOptions {
   maxLineBytes?: number;
 }
 
+/** Where the server binds before renaming to `path`: `.<name>.tmp` beside it. */
+export function socketTempPath(path: string): string {
+  const slash = path.lastIndexOf("/");
+  const dir = slash > 0 ? path.slice(0, slash) : slash === 0 ? "" : ".";
+  return `${dir}/.${path.slice(slash + 1)}.tmp`;
+}
+
+/** Every unix path the daemon binds or the CLI connects to for control socket `path`. */
+export function socketNetPaths(path: string): string[] {
+  return [path, socketTempPath(path)];
+}
+
 /**
  * Listens on the unix socket `path` (mode 0600, parent directory created 0755 if missing).
  * A stale socket file is removed only when nothing answers on it. Rejects with a `ControlError`
@@ -41,14 +53,14 @@ export async function startControlServer(
   const maxLineBytes = opts.maxLineBytes ?? MAX_LINE_BYTES;
   const slash = path.lastIndexOf("/");
   const dir = slash > 0 ? path.slice(0, slash) : slash === 0 ? "/" : ".";
-  const base = path.slice(slash + 1);
 
   await ensureDir(dir, path);
   await clearStale(path);
 
   // Bind under a temporary name, restrict it, then rename: the final path is never reachable
-  // with looser permissions than 0600.
-  const tmp = `${dir}/.${base}.${Deno.pid}.tmp`;
+  // with looser permissions than 0600. The name is fixed (not per pid) so that a binary built
+  // with net access for exactly these two paths can bind (see scripts/build.ts).
+  const tmp = socketTempPath(path);
   await Deno.remove(tmp).catch(() => {});
   let listener: Deno.UnixListener;
   try {

@@ -17,7 +17,7 @@ export interface VipStatus {
   address: string;
   prefixLen: number;
   dev: string;
-  /** whether the address is configured on this host right now */
+  /** whether the address is configured on this host right now (asked of the host per request) */
   present: boolean;
 }
 
@@ -40,6 +40,12 @@ export interface InstanceStatus {
   drops: DropCounters;
   /** set while a split brain is being repaired (we heard a lower-priority master) */
   splitBrain: { peer: string; priority: number; at: string } | null;
+  /**
+   * why the VIPs are not as the role wants: the last `ip addr` add/remove failed after its
+   * retries (background retries go on, 1 s doubling to 30 s); null when fine. Absent from
+   * daemons before this field existed.
+   */
+  vipError?: string | null;
 }
 
 export interface StatusReply {
@@ -56,9 +62,13 @@ export type Reply =
   | { ok: true; message: string }
   | { ok: false; error: string; diagnostics?: string[] };
 
+/** What `DaemonApi.status` answers. */
+export type StatusResult = StatusReply | { ok: false; error: string };
+
 /** What the daemon gives the control server; the server holds no state of its own. */
 export interface DaemonApi {
-  status(instance?: string): StatusReply | { ok: false; error: string };
+  /** May be asynchronous: the daemon asks the host which VIPs are really present. */
+  status(instance?: string): StatusResult | Promise<StatusResult>;
   adminDown(instance: string): Promise<Reply>;
   adminUp(instance: string): Promise<Reply>;
   reload(): Promise<Reply>;

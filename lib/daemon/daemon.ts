@@ -3,7 +3,7 @@
  * every received packet once and dispatches it by VRID, runs one scheduler for all deadlines,
  * and implements the control socket's `DaemonApi` (status, admin down/up, reload).
  */
-import type { Config, InstanceConfig, LoadResult } from "../../config/model.ts";
+import type { Config, InstanceConfig, LoadResult, SyncGroupConfig } from "../../config/model.ts";
 import { formatDiagnostic } from "../../config/diagnostics.ts";
 import { hasErrors } from "../../config/load.ts";
 import type { DaemonApi, InstanceStatus, Reply, StatusReply } from "../control/types.ts";
@@ -17,6 +17,7 @@ import type { Logger } from "./logger.ts";
 import { instanceParams, vipDev } from "./params.ts";
 import { planReload } from "./reload_diff.ts";
 import { Scheduler } from "./scheduler.ts";
+import { syncRolePlan } from "./sync_roles.ts";
 import { Tracking } from "./tracking.ts";
 
 /** How the daemon is built. */
@@ -66,6 +67,9 @@ export class Daemon implements DaemonApi {
   readonly #groups = new GroupStates();
   #config: Config;
   #reloading: Promise<Reply> | null = null;
+  /** >0 while applying a sync-group plan: the changes it causes do not plan again */
+  #syncDepth = 0;
+  #syncGroups: SyncGroupConfig[];
   #stopping: Promise<void> | null = null;
 
   private constructor(config: Config, opts: DaemonOptions) {
@@ -83,6 +87,7 @@ export class Daemon implements DaemonApi {
       clearTimer: (id) => effects.clearTimer(id),
     });
     this.#groups.configure(config.syncGroups);
+    this.#syncGroups = config.syncGroups;
   }
 
   /**
@@ -192,17 +197,38 @@ export class Daemon implements DaemonApi {
     if (entry?.byVrid.get(inst.cfg.vrid) === inst) entry.byVrid.delete(inst.cfg.vrid);
   }
 
-  /** Every role change: the instance hook (notify), then the sync groups it belongs to. */
+  /**
+   * Every role change: the instance hook (notify), the sync groups' own state (group notify),
+   * then role following: the group's other members are asked to follow an own-election change.
+   */
   #onTransition(t: TransitionInfo): void {
     this.#opts.onTransition?.(t);
-    const changes = this.#groups.update(
-      t.cfg.name,
-      (n) => this.#instances.get(n)?.role,
-      this.#stopping !== null,
-    );
+    const roleOf = (n: string) => this.#instances.get(n)?.role;
+    const changes = this.#groups.update(t.cfg.name, roleOf, this.#stopping !== null);
     for (const c of changes) {
       this.#log.info(`sync group ${c.group.name} -> ${c.to}`, { group: c.group.name, to: c.to });
       this.#opts.onGroupTransition?.(c);
+    }
+    if (this.#syncDepth > 0 || this.#stopping) return;
+    const plan = syncRolePlan(
+      this.#syncGroups,
+      { name: t.cfg.name, from: t.from, to: t.to },
+      roleOf,
+    );
+    if (plan.length === 0) return;
+    this.#syncDepth++;
+    try {
+      for (const r of plan) {
+        // re-check: an earlier request of this plan may have moved it already
+        if (roleOf(r.name) === r.to) continue;
+        this.#instances.get(r.name)?.feed({
+          type: "syncRoleRequested",
+          to: r.to,
+          reason: r.reason,
+        });
+      }
+    } finally {
+      this.#syncDepth--;
     }
   }
 
@@ -277,16 +303,22 @@ export class Daemon implements DaemonApi {
 
   // --- DaemonApi -------------------------------------------------------------------------------
 
-  /** A snapshot of every instance (or one), as `vrrp status` shows it. */
-  status(instance?: string): StatusReply | { ok: false; error: string } {
-    let list: InstanceStatus[] = [...this.#instances.values()].map((i) => ({
+  /**
+   * A snapshot of every instance (or one), as `vrrp status` shows it. Whether each VIP is
+   * present is asked of the host now (one listing per device), not what the daemon believes;
+   * if the host cannot be asked, the daemon's belief is shown and the failure logged.
+   */
+  async status(instance?: string): Promise<StatusReply | { ok: false; error: string }> {
+    let insts = [...this.#instances.values()];
+    if (instance !== undefined) {
+      insts = insts.filter((i) => i.cfg.name === instance);
+      if (insts.length === 0) return { ok: false, error: `no instance named "${instance}"` };
+    }
+    const list: InstanceStatus[] = insts.map((i) => ({
       ...i.status(),
       priorityAdjustments: this.#tracking.describe(i.cfg.name),
     }));
-    if (instance !== undefined) {
-      list = list.filter((s) => s.name === instance);
-      if (list.length === 0) return { ok: false, error: `no instance named "${instance}"` };
-    }
+    await this.#hostPresence(list);
     return {
       ok: true,
       version: 1,
@@ -295,6 +327,33 @@ export class Daemon implements DaemonApi {
       startedAt: this.#startedAt,
       instances: list,
     };
+  }
+
+  /** Replaces each VIP's `present` with what the host says, one `presentVips` per device. */
+  async #hostPresence(list: InstanceStatus[]): Promise<void> {
+    const byDev = new Map<string, { address: string; prefixLen: number }[]>();
+    for (const st of list) {
+      for (const v of st.vips) {
+        const vips = byDev.get(v.dev) ?? [];
+        if (!vips.some((x) => x.address === v.address)) vips.push(v);
+        byDev.set(v.dev, vips);
+      }
+    }
+    const present = new Map<string, boolean>();
+    await Promise.all([...byDev].map(async ([dev, vips]) => {
+      try {
+        const got = await this.#opts.effects.presentVips(
+          vips.map((v) => ({ address: v.address, prefixLen: v.prefixLen, dev })),
+          dev,
+        );
+        vips.forEach((v, i) => present.set(`${dev} ${v.address}`, got[i] === true));
+      } catch (err) {
+        this.#log.warn(`status: cannot list addresses on ${dev}: ${String(err)}`);
+      }
+    }));
+    for (const st of list) {
+      for (const v of st.vips) v.present = present.get(`${v.dev} ${v.address}`) ?? v.present;
+    }
   }
 
   /** Planned maintenance: the instance hands over at once and stays out of the election. */
@@ -386,6 +445,7 @@ export class Daemon implements DaemonApi {
     );
     await this.#tracking.reconfigure(next);
     this.#groups.configure(next.syncGroups);
+    this.#syncGroups = next.syncGroups;
     await this.#removeLeftovers(plan.added);
     for (const c of toStart) this.#startInstance(c, down.has(c.name));
     await this.#closeUnused(new Set(next.instances.map((c) => c.interface)));

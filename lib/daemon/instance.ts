@@ -26,6 +26,10 @@ import type { Scheduler } from "./scheduler.ts";
 export const VIP_ATTEMPTS = 3;
 /** Pause between two attempts, ms (times the attempt number). */
 export const VIP_RETRY_DELAY_MS = 200;
+/** After the attempts failed: background retries start this far apart, doubling... */
+export const VIP_BACKGROUND_RETRY_MIN_MS = 1000;
+/** ...up to this. They go on while the role still wants the change and nothing newer is queued. */
+export const VIP_BACKGROUND_RETRY_MAX_MS = 30_000;
 
 /** What an instance needs from the daemon around it. */
 export interface InstanceDeps {
@@ -67,6 +71,9 @@ export class InstanceRuntime {
   /** bumped on every queued VIP change: a retry loop gives up when a newer change is queued */
   #vipGeneration = 0;
   #lastQueued: "add" | "remove" | null = null;
+  /** why the last VIP change finally failed; null once it succeeded */
+  #vipError: string | null = null;
+  #vipRetryTimer: number | null = null;
   #stopped = false;
 
   constructor(cfg: InstanceConfig, params: InstanceParams, deps: InstanceDeps) {
@@ -85,6 +92,11 @@ export class InstanceRuntime {
   /** Whether the instance was administratively taken out of the election. */
   get adminDown(): boolean {
     return this.#state.adminDown;
+  }
+
+  /** Why the VIPs are not as the role wants (the last failed `ip addr` change), or null. */
+  get vipError(): string | null {
+    return this.#vipError;
   }
 
   /** Resolves when every queued VIP change has run. */
@@ -124,6 +136,7 @@ export class InstanceRuntime {
     this.feed({ type: "shutdownRequested" });
     this.#stopped = true;
     this.#deps.scheduler.set(this, null);
+    this.#cancelVipRetry();
     // whatever the FSM decided, never leave our addresses behind
     if (this.#lastQueued === "add" || (this.#lastQueued === null && this.#vipsPresent)) {
       this.#queueVips("remove");
@@ -192,6 +205,7 @@ export class InstanceRuntime {
       advertsSent: this.#advertsSent,
       advertsReceived: this.#advertsReceived,
       drops: { ...this.#drops.counts },
+      vipError: this.#vipError,
       splitBrain: sb === null ? null : {
         peer: sb.peer,
         priority: sb.priority,
@@ -295,24 +309,59 @@ export class InstanceRuntime {
   #queueVips(op: "add" | "remove"): void {
     const generation = ++this.#vipGeneration;
     this.#lastQueued = op;
-    this.#vipChain = this.#vipChain.then(() => this.#applyVips(op, generation)).catch((err) => {
+    this.#cancelVipRetry();
+    this.#chainVips(op, generation, VIP_ATTEMPTS, VIP_BACKGROUND_RETRY_MIN_MS);
+  }
+
+  #chainVips(op: "add" | "remove", generation: number, attempts: number, nextRetryMs: number) {
+    this.#vipChain = this.#vipChain.then(async () => {
+      const ok = await this.#applyVips(op, generation, attempts);
+      if (!ok) this.#scheduleVipRetry(op, generation, nextRetryMs);
+    }).catch((err) => {
       this.log.error(`VIP ${op} failed: ${err instanceof Error ? err.message : String(err)}`);
     });
   }
 
-  async #applyVips(op: "add" | "remove", generation: number): Promise<void> {
+  #cancelVipRetry(): void {
+    if (this.#vipRetryTimer === null) return;
+    this.#deps.effects.clearTimer(this.#vipRetryTimer);
+    this.#vipRetryTimer = null;
+  }
+
+  /** Whether a failed change is still what the role wants (and nothing newer superseded it). */
+  #stillWanted(op: "add" | "remove", generation: number): boolean {
+    if (this.#stopped || generation !== this.#vipGeneration) return false;
+    return (this.#state.role === "master") === (op === "add");
+  }
+
+  /** Retries a finally failed change in the background, with a capped exponential backoff. */
+  #scheduleVipRetry(op: "add" | "remove", generation: number, delayMs: number): void {
+    if (!this.#stillWanted(op, generation)) return;
+    this.log.warn(`retrying VIP ${op} in ${delayMs} ms`);
+    this.#cancelVipRetry();
+    this.#vipRetryTimer = this.#deps.effects.setTimer(delayMs, () => {
+      this.#vipRetryTimer = null;
+      if (!this.#stillWanted(op, generation)) return;
+      this.#chainVips(op, generation, 1, Math.min(delayMs * 2, VIP_BACKGROUND_RETRY_MAX_MS));
+    });
+  }
+
+  /** Runs one VIP change on every device; true when it fully succeeded (or was superseded). */
+  async #applyVips(op: "add" | "remove", generation: number, attempts: number): Promise<boolean> {
     const { effects } = this.#deps;
+    if (generation !== this.#vipGeneration && attempts === 1) return true; // superseded retry
     let allOk = true;
+    const errors: string[] = [];
     for (const [dev, vips] of this.#vipsByDev()) {
       const list = vips.map((v) => `${v.address}/${v.prefixLen}`).join(" ");
       let outcome: VipOutcome = { ok: false, stderr: "not tried" };
-      for (let attempt = 1; attempt <= VIP_ATTEMPTS; attempt++) {
+      for (let attempt = 1; attempt <= attempts; attempt++) {
         outcome = op === "add"
           ? await effects.addVips(vips, dev)
           : await effects.removeVips(vips, dev);
         if (outcome.ok) break;
         const stderr = outcome.stderr.trim();
-        if (attempt < VIP_ATTEMPTS && generation === this.#vipGeneration) {
+        if (attempt < attempts && generation === this.#vipGeneration) {
           this.log.warn(`ip addr ${op} ${list} dev ${dev} failed, retrying: ${stderr}`);
           await new Promise<void>((r) => effects.setTimer(VIP_RETRY_DELAY_MS * attempt, r));
         } else break;
@@ -321,10 +370,17 @@ export class InstanceRuntime {
         this.log.info(`${op === "add" ? "added" : "removed"} VIPs ${list} on ${dev}`);
       } else {
         allOk = false;
-        this.log.error(`ip addr ${op} ${list} dev ${dev} failed: ${outcome.stderr.trim()}`);
+        const error = `ip addr ${op} ${list} dev ${dev} failed: ${outcome.stderr.trim()}`;
+        errors.push(error);
+        this.log.error(error);
       }
     }
     if (allOk) this.#vipsPresent = op === "add";
     else if (op === "add") this.#vipsPresent = true; // partially there: a later stop removes them
+    if (generation === this.#vipGeneration) {
+      if (allOk && this.#vipError !== null) this.log.info(`VIP ${op} succeeded after retries`);
+      this.#vipError = allOk ? null : errors.join("; ");
+    }
+    return allOk;
   }
 }

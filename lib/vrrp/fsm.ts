@@ -26,6 +26,13 @@
  *   equal priority from a lower primary IP; never priority 0) marks `splitBrain`, logs a warning
  *   and re-announces (advert + gratuitous ARP) at most once per advert interval per peer; the
  *   mark clears after 3 advert intervals without such adverts.
+ * - Sync groups (`syncRoleRequested`, keepalived's vrrp_sync_group): the shell asks a member to
+ *   follow another member's role change. To master: a backup takes over at once, with the same
+ *   actions as a normal takeover. To backup: a master steps down without a priority-0 advert
+ *   (VIPs removed, Master_Down_Timer armed) and is *held*: until it next leaves backup it follows
+ *   even a lower-priority master instead of preempting it (otherwise the group would thrash:
+ *   the peer's group-forced master advertises a lower priority). A held backup still takes over
+ *   when its master goes silent. Ignored (logged) while not running, admin down or in Fault.
  * - Anomalies (caller bugs): `startup` while running, `shutdownRequested` while not running,
  *   a non-finite priority, an unknown event. Repeated admin requests are logged, not anomalies.
  */
@@ -97,6 +104,8 @@ export interface InstanceState {
   preempt: { sinceMs: number; elapsed: boolean } | null;
   /** the last advert a backup heard was a lower priority it ignored (it is about to preempt) */
   ignoredLowerPriority: boolean;
+  /** stepped down because its sync group did: follow lower-priority masters, do not preempt */
+  syncHold: boolean;
   /** split-brain re-announce rate limit: peer IP → time of our last reply */
   splitBrainRepliedAtMs: Record<string, number>;
   timers: InstanceTimers;
@@ -132,6 +141,7 @@ export function initialState(params: InstanceParams): InstanceState {
     splitBrain: null,
     preempt: null,
     ignoredLowerPriority: false,
+    syncHold: false,
     splitBrainRepliedAtMs: {},
     timers: { ...NO_TIMERS },
   };
@@ -237,6 +247,7 @@ class Step {
     s.timers = { ...NO_TIMERS };
     s.preempt = null;
     s.ignoredLowerPriority = false;
+    s.syncHold = false;
     this.emit({ type: "stateChanged", from, to, reason });
     if (wasMaster && to !== Role.master) {
       this.emit({ type: "removeVips" });
@@ -380,6 +391,25 @@ function onPriorityChanged(c: Step, requested: number, reason: string): void {
   }
 }
 
+function onSyncRole(c: Step, to: "master" | "backup", reason: string): void {
+  const s = c.s;
+  if (!s.running || s.adminDown || s.role === Role.fault || s.role === Role.initialize) {
+    const why = !s.running ? "not running" : s.adminDown ? "administratively down" : s.role;
+    c.log("info", `sync group asks for ${to}, ignored (${why}): ${reason}`);
+    return;
+  }
+  if (to !== Role.master && to !== Role.backup) {
+    c.anomaly(`syncRoleRequested to an unknown role ${JSON.stringify(to)} (${reason})`);
+    return;
+  }
+  if (s.role === to) {
+    c.log("debug", `sync group asks for ${to}, already ${to}: ${reason}`);
+    return;
+  }
+  c.enter(to, reason);
+  if (to === Role.backup) s.syncHold = true;
+}
+
 function onDeadline(c: Step): void {
   const s = c.s;
   const t = s.timers;
@@ -443,7 +473,7 @@ function backupHeard(c: Step, advert: Advertisement, source: string): void {
     c.log("info", `master ${source} resigned (priority 0): Master_Down_Timer set to Skew_Time`);
     return;
   }
-  const preempts = c.p.preempt || ours === PRIORITY_OWNER;
+  const preempts = (c.p.preempt && !s.syncHold) || ours === PRIORITY_OWNER;
   if (!preempts || advert.priority >= ours) {
     c.cancelPreempt();
     c.observe(advert, source);
@@ -566,6 +596,8 @@ function dispatch(c: Step, event: FsmEvent): void {
       return onFaultCleared(c, event.reason);
     case "priorityChanged":
       return onPriorityChanged(c, event.effectivePriority, event.reason);
+    case "syncRoleRequested":
+      return onSyncRole(c, event.to, event.reason);
     case "deadlineReached":
       return onDeadline(c);
     case "advertReceived":

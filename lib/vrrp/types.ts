@@ -102,7 +102,15 @@ export type FsmEvent =
   | { type: "adminUpRequested" }
   | { type: "faultRaised"; reason: string }
   | { type: "faultCleared"; reason: string }
-  | { type: "priorityChanged"; effectivePriority: number; reason: string };
+  | { type: "priorityChanged"; effectivePriority: number; reason: string }
+  /**
+   * `vrrp_sync_group` role following: another member of our sync group changed role and the
+   * group follows it. `master`: a backup takes over at once. `backup`: a master steps down
+   * (VIPs removed, Master_Down_Timer armed) and, while held, does not preempt a lower-priority
+   * master (the group's other member heard a higher one). Ignored unless running, up and not in
+   * fault.
+   */
+  | { type: "syncRoleRequested"; to: "master" | "backup"; reason: string };
 
 /** Actions are imperatives the shell executes in order. */
 export type FsmAction =

@@ -26,6 +26,7 @@ export function sampleInstance(over: Partial<InstanceStatus> = {}): InstanceStat
     advertsReceived: 3,
     drops: { authFailure: 2, badTtl: 0 },
     splitBrain: null,
+    vipError: null,
     ...over,
   };
 }
@@ -34,7 +35,10 @@ export class FakeDaemon implements DaemonApi {
   down = new Set<string>();
   calls: string[] = [];
   instances: InstanceStatus[] = [
-    sampleInstance(),
+    sampleInstance({
+      vipError:
+        "ip addr add 10.0.0.101/32 dev eth0 failed: RTNETLINK answers: Operation not permitted",
+    }),
     sampleInstance({
       name: "ha-external",
       interface: "eth1",
@@ -48,8 +52,10 @@ export class FakeDaemon implements DaemonApi {
     }),
   ];
 
-  status(instance?: string): StatusReply | { ok: false; error: string } {
+  /** Asynchronous like the real daemon's (it asks the host which VIPs are present). */
+  async status(instance?: string): Promise<StatusReply | { ok: false; error: string }> {
     this.calls.push(`status ${instance ?? "*"}`);
+    await Promise.resolve();
     const list = this.instances.map((i) => ({ ...i, adminDown: this.down.has(i.name) }));
     const picked = instance === undefined ? list : list.filter((i) => i.name === instance);
     if (instance !== undefined && picked.length === 0) {

@@ -139,6 +139,26 @@ Deno.test("server turns a throwing DaemonApi into an error reply", async () => {
   }
 });
 
+Deno.test("server awaits an asynchronous status and turns its rejection into an error reply", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/vrrp.sock`;
+  const daemon = new FakeDaemon();
+  const server = await startControlServer(path, daemon, () => {});
+  try {
+    const reply = await controlRequest(path, { op: "status", instance: "ha-internal-1" });
+    assert.ok(reply.ok && "instances" in reply);
+    assert.equal(reply.instances[0].vipError?.startsWith("ip addr add 10.0.0.101/32"), true);
+    daemon.status = () => Promise.reject(new Error("ip -j addr: timed out"));
+    assert.deepEqual(await controlRequest(path, { op: "status" }), {
+      ok: false,
+      error: "status failed: ip -j addr: timed out",
+    });
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("server closes an idle client and refuses connections over the limit", async () => {
   await withServer(async ({ path }) => {
     const idle = await Deno.connect({ transport: "unix", path });
@@ -221,6 +241,8 @@ Deno.test("vrrp status prints every instance as text", async () => {
         "ha-external: BACKUP  interface eth1  vrid 52",
         "master       10.0.1.2\n",
         "SPLIT BRAIN  peer 10.0.1.3 priority 50",
+        "VIP ERROR    ip addr add 10.0.0.101/32 dev eth0 failed: RTNETLINK answers: " +
+        "Operation not permitted (retrying)",
       ]
     ) assert.ok(text.includes(want), `missing ${JSON.stringify(want)} in\n${text}`);
     assert.ok(!text.includes("badTtl"), "zero drop counters are not shown");
@@ -235,7 +257,7 @@ Deno.test("vrrp status --json prints the StatusReply as is", async () => {
       await runStatus("ha-external", { socket: path, json: true, out: c.o, err: c.e }),
       0,
     );
-    assert.deepEqual(JSON.parse(c.out.join("")), daemon.status("ha-external"));
+    assert.deepEqual(JSON.parse(c.out.join("")), await daemon.status("ha-external"));
   });
 });
 

@@ -46,8 +46,8 @@ function sentPriorities(host: FakeHost, vrid: number): number[] {
   );
 }
 
-const statusOf = (d: Daemon, name: string) => {
-  const s = d.status(name);
+const statusOf = async (d: Daemon, name: string) => {
+  const s = await d.status(name);
   if (!s.ok) throw new Error(s.error);
   return s.instances[0];
 };
@@ -65,11 +65,13 @@ Deno.test("tracking: the instance's own link going down means FAULT, unless dont
   assert.equal(daemon.instances.get("vi1")!.role, "fault");
   assert.equal(daemon.instances.get("vi2")!.role, "master", "dont_track_primary");
   assert.deepEqual(host.vipsOn(), ["10.0.0.2"], "the faulted master removed its VIPs");
-  assert.deepEqual(statusOf(daemon, "vi1").priorityAdjustments, ["interface eth0 fault (down)"]);
+  assert.deepEqual((await statusOf(daemon, "vi1")).priorityAdjustments, [
+    "interface eth0 fault (down)",
+  ]);
   host.links.set("eth0", true);
   await host.advance(LINK_POLL_MS);
   assert.equal(daemon.instances.get("vi1")!.role, "backup");
-  assert.deepEqual(statusOf(daemon, "vi1").priorityAdjustments, []);
+  assert.deepEqual((await statusOf(daemon, "vi1")).priorityAdjustments, []);
   await daemon.shutdown();
 });
 
@@ -87,7 +89,7 @@ Deno.test("tracking: track_interface with a weight moves the priority, without o
   host.links.set("eth1", false);
   await host.advance(LINK_POLL_MS);
   assert.equal(inst.role, "master");
-  const st = statusOf(daemon, "vi1");
+  const st = await statusOf(daemon, "vi1");
   assert.equal(st.effectivePriority, 70);
   assert.deepEqual(st.priorityAdjustments, ["interface eth1 -30 (down)"]);
   assert.equal(sentPriorities(host, 1).at(-1), 70, "a master advertises the new priority at once");
@@ -98,7 +100,7 @@ Deno.test("tracking: track_interface with a weight moves the priority, without o
   host.links.set("eth2", true);
   await host.advance(LINK_POLL_MS);
   assert.equal(inst.role, "backup");
-  assert.equal(statusOf(daemon, "vi1").effectivePriority, 100);
+  assert.equal((await statusOf(daemon, "vi1")).effectivePriority, 100);
   await daemon.shutdown();
 });
 
@@ -118,18 +120,20 @@ Deno.test("tracking: a failing vrrp_script lowers the priority and shows in stat
 ` + instance("vi1", 1, 100, "  track_script {\n    chk\n  }") +
       instance("vi2", 2, 255, "  track_script {\n    chk\n  }");
     const { daemon } = await boot(host, text);
-    const until = async (cond: () => boolean) => {
-      for (let i = 0; i < 60 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
-      assert.ok(cond());
+    const until = async (cond: () => Promise<boolean>) => {
+      for (let i = 0; i < 60 && !(await cond()); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(await cond());
     };
     await Deno.remove(flag);
-    await until(() => statusOf(daemon, "vi1").effectivePriority === 80);
-    assert.deepEqual(statusOf(daemon, "vi1").priorityAdjustments, ["script chk -20 (failing)"]);
-    assert.equal(statusOf(daemon, "vi2").effectivePriority, 255, "owner never adjusted");
-    assert.deepEqual(statusOf(daemon, "vi2").priorityAdjustments, []);
+    await until(async () => (await statusOf(daemon, "vi1")).effectivePriority === 80);
+    assert.deepEqual((await statusOf(daemon, "vi1")).priorityAdjustments, [
+      "script chk -20 (failing)",
+    ]);
+    assert.equal((await statusOf(daemon, "vi2")).effectivePriority, 255, "owner never adjusted");
+    assert.deepEqual((await statusOf(daemon, "vi2")).priorityAdjustments, []);
     await Deno.writeTextFile(flag, "");
-    await until(() => statusOf(daemon, "vi1").effectivePriority === 100);
-    assert.deepEqual(statusOf(daemon, "vi1").priorityAdjustments, []);
+    await until(async () => (await statusOf(daemon, "vi1")).effectivePriority === 100);
+    assert.deepEqual((await statusOf(daemon, "vi1")).priorityAdjustments, []);
     await daemon.shutdown();
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -156,15 +160,17 @@ vrrp_sync_group G {
 ` + instance("vi1", 1, 100, "  track_interface {\n    eth1\n  }\n  track_file {\n    tf\n  }") +
       instance("vi2", 2, 100);
     const { daemon, groups } = await boot(host, text);
-    assert.equal(statusOf(daemon, "vi1").effectivePriority, 110);
-    assert.deepEqual(statusOf(daemon, "vi1").priorityAdjustments, ["file tf +10 (value 2)"]);
+    assert.equal((await statusOf(daemon, "vi1")).effectivePriority, 110);
+    assert.deepEqual((await statusOf(daemon, "vi1")).priorityAdjustments, [
+      "file tf +10 (value 2)",
+    ]);
     await host.advance(masterDownIntervalMs(1, 100));
     assert.deepEqual(groups.map((g) => `${g.group.name} ${g.to}`), ["G backup", "G master"]);
     host.links.set("eth1", false);
     await host.advance(LINK_POLL_MS);
     assert.equal(daemon.instances.get("vi1")!.role, "fault");
     assert.equal(daemon.instances.get("vi2")!.role, "fault", "pulled into fault by its group");
-    assert.deepEqual(statusOf(daemon, "vi2").priorityAdjustments, [
+    assert.deepEqual((await statusOf(daemon, "vi2")).priorityAdjustments, [
       "syncGroup G: vi1 in fault: fault",
     ]);
     assert.deepEqual(host.vipsOn(), []);
@@ -218,18 +224,18 @@ Deno.test("tracking: a reload keeps a failing check's state (no flap); a removed
     loadConfig: () => Promise.resolve(load()),
     pid: 1,
   });
-  for (let i = 0; i < 60 && statusOf(daemon, "vi1").effectivePriority !== 80; i++) {
+  for (let i = 0; i < 60 && (await statusOf(daemon, "vi1")).effectivePriority !== 80; i++) {
     await new Promise((r) => setTimeout(r, 50));
   }
-  assert.equal(statusOf(daemon, "vi1").effectivePriority, 80);
+  assert.equal((await statusOf(daemon, "vi1")).effectivePriority, 80);
   const reloaded = await daemon.reload();
   assert.equal(reloaded.ok, true);
-  assert.equal(statusOf(daemon, "vi1").effectivePriority, 80);
+  assert.equal((await statusOf(daemon, "vi1")).effectivePriority, 80);
   assert.ok(!lines.some((l) => /effective priority 80 -> 100/.test(l)), "no flap on reload");
   // the same instance without the check: a changed instance restarts at its base priority
   text = script + instance("vi1", 1, 100);
   assert.equal((await daemon.reload()).ok, true);
-  assert.equal(statusOf(daemon, "vi1").effectivePriority, 100);
-  assert.deepEqual(statusOf(daemon, "vi1").priorityAdjustments, []);
+  assert.equal((await statusOf(daemon, "vi1")).effectivePriority, 100);
+  assert.deepEqual((await statusOf(daemon, "vi1")).priorityAdjustments, []);
   await daemon.shutdown();
 });

@@ -576,3 +576,111 @@ Deno.test("RFC 3768 §6.4.2: a stepping-down master's last advert does not repla
   assert.equal(s.masterIp, HIGHER_IP);
   assert.equal(s.masterPriority, 200);
 });
+
+// --- vrrp_sync_group role following ------------------------------------------------------------
+
+const syncMaster: FsmEvent = {
+  type: "syncRoleRequested",
+  to: "master",
+  reason: "syncGroup G: vi2 entered master",
+};
+const syncBackup: FsmEvent = {
+  type: "syncRoleRequested",
+  to: "backup",
+  reason: "syncGroup G: vi2 entered backup",
+};
+
+Deno.test("syncRoleRequested master: a backup takes over at once, in the order of a normal takeover", () => {
+  const p = params({ garpMasterDelayMs: 5000 });
+  const r = step(p, backup(p), syncMaster, 1000);
+  assert.deepEqual(kinds(r), ["stateChanged", "sendAdvert", "addVips", "sendGratuitousArp"]);
+  assert.equal(stateChange(r).reason, "syncGroup G: vi2 entered master");
+  assert.equal(r.state.role, "master");
+  assert.equal(r.state.masterIp, ME);
+  assert.equal(adverts(r)[0].priority, 100);
+  // the same timers as any master: next advert, the garp repeat
+  assert.equal(r.state.timers.advertAtMs, 2000);
+  assert.equal(r.state.timers.garpRepeatAtMs, 6000);
+});
+
+Deno.test("syncRoleRequested backup: a master steps down without priority 0 and arms Master_Down_Timer", () => {
+  const p = params();
+  const { state, at } = master(p);
+  const r = step(p, state, syncBackup, at + 10);
+  assert.deepEqual(kinds(r), ["stateChanged", "removeVips"]);
+  assert.equal(adverts(r).length, 0);
+  assert.equal(r.state.role, "backup");
+  assert.equal(r.state.syncHold, true);
+  assert.equal(nextDeadlineMs(r.state), at + 10 + masterDownIntervalMs(1, 100));
+});
+
+Deno.test("syncRoleRequested backup: a held backup follows a lower-priority master instead of preempting", () => {
+  const p = params();
+  const { state, at } = master(p);
+  let s = step(p, state, syncBackup, at).state;
+  const mdi = masterDownIntervalMs(1, 100);
+  // the peer's group-forced master advertises 99 < 100 every second: we keep following it
+  for (let t = at + 1000; t < at + 10_000; t += 1000) {
+    const r = step(p, s, heard(p, 99, HIGHER_IP), t);
+    assert.equal(r.state.role, "backup");
+    assert.equal(nextDeadlineMs(r.state), t + mdi);
+    assert.equal(r.state.masterIp, HIGHER_IP);
+    s = r.state;
+  }
+  // it still takes over when that master goes silent, and the hold ends there
+  const r = step(p, s, deadline, nextDeadlineMs(s)!);
+  assert.equal(stateChange(r).reason, "masterDownIntervalElapsed");
+  assert.equal(r.state.syncHold, false);
+});
+
+Deno.test("syncRoleRequested: a backup that stepped down on its own is not held and preempts", () => {
+  const p = params();
+  const { state, at } = master(p);
+  const s = step(p, state, heard(p, 101, LOWER_IP), at + 10).state;
+  assert.equal(s.syncHold, false);
+  const r = step(p, s, heard(p, 50, LOWER_IP), at + 20);
+  assert.equal(r.state.ignoredLowerPriority, true);
+});
+
+Deno.test("syncRoleRequested: the owner preempts even when held", () => {
+  const p = params({ basePriority: 255 });
+  let s = step(p, initialState(p), { type: "startup" }, 0).state;
+  s = step(p, s, syncBackup, 10).state;
+  assert.equal(s.role, "backup");
+  const r = step(p, s, heard(p, 99, HIGHER_IP), 20);
+  assert.equal(r.state.ignoredLowerPriority, true);
+});
+
+Deno.test("syncRoleRequested: ignored while not running, administratively down or in fault; no-op in the same role", () => {
+  const p = params();
+  const notRunning = step(p, initialState(p), syncMaster, 0);
+  assert.deepEqual(kinds(notRunning), []);
+  assert.equal(notRunning.state.role, "initialize");
+  assert.match(JSON.stringify(notRunning.actions), /ignored \(not running\)/);
+
+  const down = step(p, backup(p), { type: "adminDownRequested" }, 10).state;
+  const r1 = step(p, down, syncMaster, 20);
+  assert.deepEqual(kinds(r1), []);
+  assert.match(JSON.stringify(r1.actions), /administratively down/);
+
+  const fault = step(p, backup(p), { type: "faultRaised", reason: "link" }, 10).state;
+  const r2 = step(p, fault, syncMaster, 20);
+  assert.deepEqual(kinds(r2), []);
+  assert.equal(r2.state.role, "fault");
+
+  const b = backup(p);
+  const r3 = step(p, b, syncBackup, 20);
+  assert.deepEqual(kinds(r3), []);
+  assert.equal(r3.state.syncHold, false, "a backup already there is not held");
+  const { state: m, at } = master(p);
+  assert.deepEqual(kinds(step(p, m, syncMaster, at + 5)), []);
+});
+
+Deno.test("syncRoleRequested: an unknown role is an anomaly, the state unchanged", () => {
+  const p = params();
+  const s = backup(p);
+  const bad = { type: "syncRoleRequested", to: "fault", reason: "x" } as unknown as FsmEvent;
+  const r = step(p, s, bad, 10);
+  assert.deepEqual(kinds(r), ["anomaly"]);
+  assert.equal(r.state.role, "backup");
+});
