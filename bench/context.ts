@@ -13,6 +13,8 @@ export interface BenchOptions {
   outDir: string;
   /** keep the scratch directory (captures, daemon logs, configs) */
   keep: boolean;
+  /** only rebuild the table and latest.md from latest.json */
+  render: boolean;
 }
 
 /** Shared state of one bench run. */

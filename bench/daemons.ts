@@ -176,8 +176,3 @@ export function startDaemon(
     },
   };
 }
-
-/** `node`'s process name as shown in reports. */
-export function implLabel(impl: ImplName): string {
-  return impl === "vrrp" ? "vrrp" : "keepalived 2.2.7";
-}

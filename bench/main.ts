@@ -4,7 +4,9 @@
  * implementations alternating. Prints a table and writes bench/results/latest.{json,md}.
  *
  *   deno task bench [--runs N] [--only failover,idle,scale,mass] [--impl vrrp,keepalived]
- *                   [--window SECONDS] [--quick] [--keep] [--out DIR]
+ *                   [--window SECONDS] [--quick] [--keep] [--out DIR] [--render]
+ *
+ * `--render` runs nothing: it rebuilds the table and latest.md from an existing latest.json.
  *
  * Needs root, keepalived, tcpdump, arping, nft and iproute2. Targets are reported, not asserted.
  */
@@ -23,7 +25,7 @@ import { loadAvg, type MachineInfo, machineInfo } from "./machine.ts";
 export const SCENARIOS = ["failover", "idle", "scale", "mass"] as const;
 
 const USAGE = `usage: deno task bench [--runs N] [--only ${SCENARIOS.join(",")}]
-       [--impl vrrp,keepalived] [--window SECONDS] [--quick] [--keep] [--out DIR]`;
+       [--impl vrrp,keepalived] [--window SECONDS] [--quick] [--keep] [--out DIR] [--render]`;
 
 /** Parses the command line; throws with a usage message on bad input. */
 export function parseOptions(args: string[]): BenchOptions {
@@ -36,6 +38,7 @@ export function parseOptions(args: string[]): BenchOptions {
       window: { type: "string" },
       quick: { type: "boolean", default: false },
       keep: { type: "boolean", default: false },
+      render: { type: "boolean", default: false },
       out: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -67,6 +70,7 @@ export function parseOptions(args: string[]): BenchOptions {
     windowMs: windowSec * 1000,
     outDir: values.out ?? new URL("./results", import.meta.url).pathname,
     keep: values.keep ?? false,
+    render: values.render ?? false,
   };
 }
 
@@ -229,6 +233,16 @@ if (import.meta.main) {
   } catch (err) {
     console.error((err as Error).message);
     Deno.exit(2);
+  }
+  if (opts.render) {
+    const saved = JSON.parse(await Deno.readTextFile(`${opts.outDir}/latest.json`)) as {
+      machine: MachineInfo;
+      options: BenchOptions;
+      raw: RawResults;
+    };
+    console.log(consoleTable(buildRows(saved.raw)));
+    await writeResults(opts.outDir, saved.machine, { ...saved.options, render: false }, saved.raw);
+    Deno.exit(0);
   }
   const missing = missingPrerequisite({
     root: true,

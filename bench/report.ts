@@ -221,8 +221,9 @@ export function buildRows(raw: RawResults): Row[] {
       unit: "ms",
       digits: 1,
       samples: f,
+      // informational: `ip -ts monitor` stamps can lag (see the method notes); the GARP row,
+      // stamped by the kernel, carries the target (both daemons add the VIP before the GARP)
       pick: (s) => s.deadlineToVipMs,
-      target: { text: "median <= 15 ms", ok: (v) => v <= 15 },
     }),
     row({
       id: "deadline_to_garp_ms",
@@ -232,12 +233,12 @@ export function buildRows(raw: RawResults): Row[] {
       digits: 1,
       samples: f,
       pick: (s) => s.deadlineToGarpMs,
-      target: { text: "median <= 15 ms", ok: (v) => v <= 15 },
+      target: { text: "median <= 15 ms (VIP configured, then GARP)", ok: (v) => v <= 15 },
     }),
     row({
       id: "advert_jitter_p50_ms",
       scenario: "5 timer precision",
-      figure: "|advert interval - 1000 ms|, p50",
+      figure: "advert interval, deviation from 1000 ms, p50",
       unit: "ms",
       digits: 3,
       samples: jitter(50),
@@ -246,7 +247,7 @@ export function buildRows(raw: RawResults): Row[] {
     row({
       id: "advert_jitter_p99_ms",
       scenario: "5 timer precision",
-      figure: "|advert interval - 1000 ms|, p99",
+      figure: "advert interval, deviation from 1000 ms, p99",
       unit: "ms",
       digits: 3,
       samples: jitter(99),

@@ -116,7 +116,6 @@ export async function failoverCycle(ctx: BenchContext, impl: ImplName): Promise<
   let a: RunningDaemon | null = null;
   let b: RunningDaemon | null = null;
   let a2: RunningDaemon | null = null;
-  // the client asks for the VIP every 20 ms: whoever holds it answers
   // a live view of A's adverts, to pull the cable at a fixed phase
   const advertWatch = lab.spawn("c", [
     "tcpdump",
@@ -129,6 +128,7 @@ export async function failoverCycle(ctx: BenchContext, impl: ImplName): Promise<
     `ip proto 112 and src host ${lab.ip("a")}`,
   ]);
   await advertWatch.waitFor(/listening on/, 10_000);
+  // the client asks for the VIP every 20 ms: whoever holds it answers
   const prober = lab.spawn("c", [
     "arping",
     "-q",

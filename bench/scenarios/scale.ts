@@ -226,7 +226,13 @@ export async function massFailover(
   if (s.vipsUp === count) s.allUpMs = last - down;
   else s.notes.push(`only ${s.vipsUp}/${count} VIPs came up on B`);
   if (garps === count) s.allGarpMs = lastGarp - down;
-  else s.notes.push(`only ${garps}/${count} VIPs were announced by B`);
+  else {
+    const clues = pair?.b.lines().filter((l) => /gratuitous|failed|error/i.test(l.text)) ?? [];
+    s.notes.push(
+      `only ${garps}/${count} VIPs were announced by B; B's log about it:\n` +
+        clues.slice(0, 10).map((l) => `  ${l.text}`).join("\n"),
+    );
+  }
   if (Number.isFinite(worst)) s.maxLatenessMs = worst;
   if (Number.isFinite(worstGarp)) s.maxGarpLatenessMs = worstGarp;
   if (capture.error) s.notes.push(`capture: ${capture.error}`);
