@@ -3,6 +3,7 @@
  * JSON logs) and keepalived 2.2.7 (`--dont-fork --log-console --log-detail --vrrp`). Every log
  * line is stamped on arrival, because keepalived's console timestamps have whole seconds only.
  */
+import { DAEMON_DENO_FLAGS } from "../lib/daemon/v8_flags.ts";
 import type { Lab } from "../tests/netns/lab.ts";
 
 /** Which implementation. */
@@ -51,7 +52,7 @@ function argvFor(impl: ImplName, lab: Lab, conf: string, dir: string): string[] 
     ];
   }
   return [
-    ...lab.denoCmd(),
+    ...lab.denoCmd().toSpliced(2, 0, ...DAEMON_DENO_FLAGS),
     "run",
     "-f",
     conf,

@@ -214,6 +214,20 @@ export function summaryMarkdown(machine: MachineInfo, opts: BenchOptions, raw: R
       ? "All targets met."
       : `Targets missed: ${missed.map((r) => `${r.figure} (${r.target})`).join("; ")}.`,
   ];
+  const notes = new Map<string, number>();
+  for (const [scenario, byImpl] of Object.entries({ failover: raw.failover, mass: raw.mass })) {
+    for (const [impl, samples] of Object.entries(byImpl)) {
+      for (const sample of samples as { notes: string[] }[]) {
+        for (const n of sample.notes) {
+          const key = `${scenario} ${impl}: ${n.split("\n")[0]}`;
+          notes.set(key, (notes.get(key) ?? 0) + 1);
+        }
+      }
+    }
+  }
+  if (notes.size) {
+    lines.push("", "Notes:", ...[...notes].map(([n, count]) => `- ${n} (${count}x)`));
+  }
   if (raw.errors.length) {
     lines.push(
       "",

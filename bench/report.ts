@@ -62,7 +62,12 @@ function cellOf(values: (number | null)[], digits: number): Cell {
   const missing = values.length - v.length;
   const s = summarize(v);
   const extra = missing > 0 ? `, ${missing} not seen` : "";
-  if (s.n === 0) return { value: NaN, detail: values.length ? `not seen${extra}` : "not run" };
+  if (s.n === 0) {
+    return {
+      value: NaN,
+      detail: values.length ? `not seen in ${values.length} run(s)` : "not run",
+    };
+  }
   if (s.n === 1) return { value: s.median, detail: `n=1${extra}` };
   return {
     value: s.median,
@@ -96,8 +101,13 @@ function row<S>(spec: RowSpec<S>): Row {
     keepalived,
     ratio,
     target: spec.target?.text ?? null,
-    pass: spec.target && Number.isFinite(vrrp.value)
+    // measured but never seen (e.g. no GARP on the wire) is a miss, not a blank
+    pass: !spec.target
+      ? null
+      : Number.isFinite(vrrp.value)
       ? spec.target.ok(vrrp.value, keepalived.value)
+      : vrrp.detail.startsWith("not seen")
+      ? false
       : null,
   };
 }

@@ -218,7 +218,8 @@ export async function failoverCycle(ctx: BenchContext, impl: ImplName): Promise<
     const deadline = lastAdvert.tMs + EXAMPLE_MASTER_DOWN_MS;
     s.deadlineToDecisionMs = diff(marks.decisionB, deadline);
     s.deadlineToVipMs = diff(marks.vipOnB, deadline);
-    s.deadlineToGarpMs = diff(claimB(marks.down), deadline);
+    const garpB = firstClaim(capture, VIP_VRID1, macs.b, marks.down, true);
+    s.deadlineToGarpMs = diff(garpB?.tMs, deadline);
   } else s.notes.push("no advert from A before the cut in the capture");
   s.preemptLinkUpVipMs = diff(marks.vipBackOnA, marks.up);
   s.preemptLinkUpClientMs = diff(claimA(marks.up), marks.up);
