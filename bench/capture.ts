@@ -53,6 +53,9 @@ export class Capture {
       "eth0",
       "-n",
       "-U",
+      // without it TPACKET_V3 hands frames over a block (up to 1 s) at a time, and a stop loses
+      // the last, unretired block: a burst right before stop() went missing
+      "--immediate-mode",
       "-Z",
       "root",
       "-s",

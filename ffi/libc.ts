@@ -129,6 +129,17 @@ export const LIBC_SYMBOLS = {
     result: "i32",
     nonblocking: true,
   },
+  /**
+   * int usleep(useconds_t usec), run on a worker thread: the last few milliseconds of a precise
+   * timer (setTimeout has whole-millisecond ticks).
+   */
+  usleep: {
+    parameters: [
+      "u32", // useconds_t usec
+    ],
+    result: "i32",
+    nonblocking: true,
+  },
   /** int open(const char *pathname, int flags) */
   open: {
     parameters: [

@@ -8,6 +8,7 @@
  * (a local denort binary, for building offline) is passed through to `deno compile`, which reads it.
  */
 import { socketNetPaths } from "../lib/control/server.ts";
+import { DAEMON_DENO_FLAGS } from "../lib/daemon/v8_flags.ts";
 import { shellQuote } from "../lib/track/command.ts";
 
 /** The default control socket (config/defaults.ts). */
@@ -52,7 +53,7 @@ export const PERMISSIONS: { flag: string; why: string }[] = [
   { flag: "--allow-sys=hostname,uid", why: "default config id (short hostname); root checks" },
 ];
 
-/** The argv of `deno compile` (without the deno binary itself). */
+/** The argv of `deno compile` (without the deno binary itself); the daemon's V8 flags are baked in. */
 export function compileArgs(
   opts: { output?: string; entry?: string; writePaths?: string[]; socketPaths?: string[] } = {},
 ): string[] {
@@ -67,6 +68,7 @@ export function compileArgs(
     "compile",
     "--no-prompt",
     ...perms,
+    ...DAEMON_DENO_FLAGS,
     "-o",
     opts.output ?? "dist/vrrp",
     opts.entry ?? "main.ts",

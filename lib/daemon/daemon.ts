@@ -83,6 +83,7 @@ export class Daemon implements DaemonApi {
       log: opts.logger,
       dispatch: (name, event) => this.dispatch(name, event),
       linkRunning: effects.linkRunning?.bind(effects),
+      watchLinks: effects.watchLinks?.bind(effects),
       setTimer: (ms, fn) => effects.setTimer(ms, fn),
       clearTimer: (id) => effects.clearTimer(id),
     });

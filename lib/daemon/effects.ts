@@ -54,4 +54,14 @@ export interface Effects {
    * own link; false when it does not exist. Optional: without it links are not tracked.
    */
   linkRunning?(iface: string): boolean;
+  /**
+   * Starts watching link changes (rtnetlink): `onChange` gets the names of changed interfaces,
+   * or null when changes were lost (re-read every link); `onFailed` when the watch broke down
+   * later. Returns the function that stops the watch, or null when it could not start (tracking
+   * then polls often). Optional.
+   */
+  watchLinks?(
+    onChange: (names: string[] | null) => void,
+    onFailed: () => void,
+  ): (() => Promise<void>) | null;
 }

@@ -278,7 +278,8 @@ export class InstanceRuntime {
       this.#deps.port.sendAdvert(packet);
       this.#advertsSent++;
       if (advert.priority === 0) this.log.info("sent priority-0 advert (resigning)");
-      else this.log.debug(`sent advert priority ${advert.priority}`);
+      // once a second per instance: build the line only when it is written
+      else if (this.log.enabled("debug")) this.log.debug(`sent advert priority ${advert.priority}`);
     } catch (err) {
       this.log.error(`sending advert failed: ${err instanceof Error ? err.message : String(err)}`);
     }

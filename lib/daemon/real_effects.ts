@@ -1,11 +1,15 @@
 /** The real ports: ffi sockets for the wire, `ip addr` (through VipManager) for addresses. */
 import { OsError } from "../../ffi/errors.ts";
+import { LinkMonitor } from "../../ffi/netlink_link.ts";
 import { interfaceInfo } from "../../ffi/netif.ts";
 import { PacketSocket } from "../../ffi/packet_socket.ts";
+import { sleepMicros } from "../../ffi/sleep.ts";
 import { RawIpSocket } from "../../ffi/raw_socket.ts";
+import { VipBatcher } from "../vip/batcher.ts";
 import { VipManager, type VipResult } from "../vip/manager.ts";
 import { type Effects, InterfaceError, type InterfacePort, type VipOutcome } from "./effects.ts";
 import type { Logger } from "./logger.ts";
+import { PreciseTimers } from "./precise_timer.ts";
 
 /** errno values that mean "not privileged enough". */
 const EPERM = 1;
@@ -29,16 +33,27 @@ function describe(iface: string, err: unknown): InterfaceError {
   return new InterfaceError(iface, "other", `cannot open interface ${iface}: ${msg}`);
 }
 
-/** Effects backed by the host: performance.now(), setTimeout, raw sockets, `ip addr`. */
+/** Effects backed by the host: performance.now(), precise timers, raw sockets, `ip addr`. */
 export function realEffects(log: Logger): Effects {
   // one try per call: the instance runtime retries, and knows when a newer change supersedes one
   const vips = new VipManager({ retries: 1, log: (m) => log.debug(m) });
+  // changes of all instances share one `ip -batch` run (100 failovers at once: a few processes)
+  const batcher = new VipBatcher({ log: (m) => log.debug(m) });
+  // adverts go out on time: setTimeout alone wakes up to ~2 ms late (whole-ms ticks)
+  const timers = new PreciseTimers({
+    now: () => performance.now(),
+    setTimeout: (fn, ms) => setTimeout(fn, ms),
+    clearTimeout: (h) => clearTimeout(h as number),
+    sleepMicros,
+  });
   const outcome = (r: VipResult): VipOutcome =>
     r.ok ? { ok: true } : { ok: false, stderr: r.stderr.trim() || r.error };
   return {
     now: () => performance.now(),
-    setTimer: (delayMs, fn) => setTimeout(fn, delayMs) as unknown as number,
-    clearTimer: (id) => clearTimeout(id),
+    // never early: a deadline timer that fired early (Deno truncates fractional delays) found
+    // nothing due and had to be re-armed, a second wake-up and ~1 ms more lateness
+    setTimer: (delayMs, fn) => timers.setTimer(delayMs, fn),
+    clearTimer: (id) => timers.clearTimer(id),
     openInterface(name, onPacket): Promise<InterfacePort> {
       let raw: RawIpSocket;
       let arp: PacketSocket;
@@ -76,8 +91,8 @@ export function realEffects(log: Logger): Effects {
           })(),
       });
     },
-    addVips: async (list, dev) => outcome(await vips.add(list, dev)),
-    removeVips: async (list, dev) => outcome(await vips.remove(list, dev)),
+    addVips: async (list, dev) => outcome(await batcher.add(list, dev)),
+    removeVips: async (list, dev) => outcome(await batcher.remove(list, dev)),
     presentVips: (list, dev) => vips.present(list, dev),
     linkRunning: (name) => {
       try {
@@ -85,6 +100,25 @@ export function realEffects(log: Logger): Effects {
       } catch {
         return false; // gone counts as down
       }
+    },
+    watchLinks: (onChange, onFailed) => {
+      let monitor: LinkMonitor;
+      try {
+        monitor = LinkMonitor.open();
+      } catch (err) {
+        log.warn(`cannot watch link changes (rtnetlink), polling instead: ${String(err)}`);
+        return null;
+      }
+      const loop = monitor.run((events) => {
+        onChange(events === null ? null : events.flatMap((e) => e.name === null ? [] : [e.name]));
+      }).catch((err) => {
+        log.error(`link watch failed, polling instead: ${String(err)}`);
+        onFailed();
+      });
+      return async () => {
+        await monitor.close();
+        await loop;
+      };
     },
   };
 }

@@ -12,6 +12,8 @@ export class Scheduler<K> {
   readonly #onDue: (key: K) => void;
   #timer: number | null = null;
   #armedFor = Infinity;
+  /** inside #fire(): the callbacks' set() calls do not re-arm, #fire() arms once at the end */
+  #firing = false;
 
   /** `onDue(key)` runs when `key`'s deadline has passed; it is expected to call `set()` again. */
   constructor(effects: Pick<Effects, "now" | "setTimer" | "clearTimer">, onDue: (key: K) => void) {
@@ -23,7 +25,7 @@ export class Scheduler<K> {
   set(key: K, deadlineMs: number | null): void {
     if (deadlineMs === null) this.#deadlines.delete(key);
     else this.#deadlines.set(key, deadlineMs);
-    this.#arm();
+    if (!this.#firing) this.#arm();
   }
 
   /** The deadline of `key`, if any. */
@@ -64,14 +66,21 @@ export class Scheduler<K> {
     this.#armedFor = Infinity;
     const now = this.#effects.now();
     // collect first: onDue() changes the map
-    const due = [...this.#deadlines].filter(([, d]) => d <= now).sort((a, b) => a[1] - b[1]);
-    for (const [key] of due) {
-      // an earlier callback may have moved or removed this deadline
-      const d = this.#deadlines.get(key);
-      if (d === undefined || d > now) continue;
-      this.#deadlines.delete(key);
-      this.#onDue(key);
+    const due: [K, number][] = [];
+    for (const e of this.#deadlines) if (e[1] <= now) due.push(e);
+    if (due.length > 1) due.sort((a, b) => a[1] - b[1]);
+    this.#firing = true;
+    try {
+      for (const [key] of due) {
+        // an earlier callback may have moved or removed this deadline
+        const d = this.#deadlines.get(key);
+        if (d === undefined || d > now) continue;
+        this.#deadlines.delete(key);
+        this.#onDue(key);
+      }
+    } finally {
+      this.#firing = false;
+      this.#arm();
     }
-    this.#arm();
   }
 }

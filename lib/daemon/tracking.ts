@@ -26,8 +26,10 @@ import { ScriptTracker } from "../track/script.ts";
 import type { FsmEvent } from "../vrrp/types.ts";
 import type { Logger } from "./logger.ts";
 
-/** How often tracked links are polled, ms. */
+/** How often tracked links are polled when link changes cannot be watched, ms. */
 export const LINK_POLL_MS = 200;
+/** With a link watch (rtnetlink) running: a slow safety poll, in case an event is missed, ms. */
+export const LINK_SAFETY_POLL_MS = 5000;
 
 /** What tracking needs from the daemon. */
 export interface TrackingDeps {
@@ -39,6 +41,14 @@ export interface TrackingDeps {
    * links are not followed (every link counts as up).
    */
   linkRunning?: (iface: string) => boolean;
+  /**
+   * starts an event-driven link watch (see `Effects.watchLinks`); with it, links are re-read on
+   * each change and polled only every {@link LINK_SAFETY_POLL_MS}
+   */
+  watchLinks?: (
+    onChange: (names: string[] | null) => void,
+    onFailed: () => void,
+  ) => (() => Promise<void>) | null;
   setTimer: (delayMs: number, fn: () => void) => number;
   clearTimer: (id: number) => void;
   /** file poll period for `track_file` (default 1000 ms; the watcher reports sooner) */
@@ -79,6 +89,8 @@ export class Tracking {
   readonly #links = new Map<string, boolean>();
   readonly #attached = new Map<string, Sent>();
   #pollTimer: number | null = null;
+  /** stops the link watch; null while none runs */
+  #stopWatch: (() => Promise<void>) | null = null;
   #stopped = false;
 
   constructor(deps: TrackingDeps) {
@@ -135,6 +147,7 @@ export class Tracking {
       starting.push(tracker.start());
     }
     await Promise.all(starting);
+    this.#startWatch();
     this.#pollLinks(false);
     this.#armPoll();
     this.syncAll();
@@ -166,7 +179,10 @@ export class Tracking {
     this.#stopped = true;
     if (this.#pollTimer !== null) this.#deps.clearTimer(this.#pollTimer);
     this.#pollTimer = null;
+    const stopWatch = this.#stopWatch;
+    this.#stopWatch = null;
     const all = [
+      ...(stopWatch ? [stopWatch()] : []),
       ...[...this.#scripts.values()].map((e) => e.tracker.stop()),
       ...[...this.#files.values()].map((e) => e.tracker.stop()),
     ];
@@ -322,9 +338,30 @@ export class Tracking {
     if (changed && sync) this.syncAll();
   }
 
+  /** Starts the link watch once (when the host offers one and some link is tracked). */
+  #startWatch(): void {
+    const { watchLinks, linkRunning } = this.#deps;
+    if (this.#stopWatch !== null || this.#stopped || !watchLinks || !linkRunning) return;
+    const stop = watchLinks((names) => {
+      if (this.#stopped) return;
+      const tracked = this.#trackedLinks();
+      if (names === null || names.some((n) => tracked.has(n))) this.#pollLinks(true);
+    }, () => {
+      // the watch broke down: back to polling often
+      this.#stopWatch = null;
+      if (this.#stopped) return;
+      this.#pollLinks(true);
+      if (this.#pollTimer !== null) this.#deps.clearTimer(this.#pollTimer);
+      this.#pollTimer = null;
+      this.#armPoll();
+    });
+    this.#stopWatch = stop;
+  }
+
   #armPoll(): void {
     if (this.#pollTimer !== null || this.#stopped || !this.#deps.linkRunning) return;
-    this.#pollTimer = this.#deps.setTimer(LINK_POLL_MS, () => {
+    const period = this.#stopWatch !== null ? LINK_SAFETY_POLL_MS : LINK_POLL_MS;
+    this.#pollTimer = this.#deps.setTimer(period, () => {
       this.#pollTimer = null;
       if (this.#stopped) return;
       this.#pollLinks(true);

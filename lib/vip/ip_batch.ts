@@ -102,3 +102,83 @@ export function vipMatches(vip: VipConfig, addrs: HostAddress[], exact = false):
         (vip.scope === undefined || /^\d+$/.test(vip.scope) || a.scope === vip.scope)))
   );
 }
+
+/** One line of an `ip -batch` run, with the VIP it is for. */
+export interface BatchLine {
+  text: string;
+  vip: VipConfig;
+  /** an `addr del` (an "already absent" error on it is success) */
+  del: boolean;
+}
+
+/** Addresses read from the host per interface; a missing interface has none, and ip's stderr. */
+export type HostAddresses = Map<string, { addrs: HostAddress[]; stderr?: string }>;
+
+/**
+ * The batch lines of one operation given what the host has now. `addr replace` keeps an
+ * existing address's label, so a VIP present with other attributes is deleted first.
+ */
+export function batchLines(
+  op: "add" | "remove",
+  vips: VipConfig[],
+  defaultDev: string,
+  before: HostAddresses,
+): BatchLine[] {
+  const lines: BatchLine[] = [];
+  for (const vip of vips) {
+    const addrs = before.get(vipDev(vip, defaultDev))?.addrs ?? [];
+    if (op === "remove" || (vipMatches(vip, addrs) && !vipMatches(vip, addrs, true))) {
+      lines.push({ text: delLine(vip, defaultDev), vip, del: true });
+    }
+    if (op === "add") lines.push({ text: addLine(vip, defaultDev), vip, del: false });
+  }
+  return lines;
+}
+
+/** The VIPs (`ADDR/PREFIX dev DEV`) an operation would change, given what the host has now. */
+export function wouldChange(
+  op: "add" | "remove",
+  vips: VipConfig[],
+  defaultDev: string,
+  before: HostAddresses,
+): string[] {
+  return vips
+    .filter((v) => {
+      const there = vipMatches(v, before.get(vipDev(v, defaultDev))?.addrs ?? [], op === "add");
+      return op === "add" ? !there : there;
+    })
+    .map((v) => `${vipCidr(v)} dev ${vipDev(v, defaultDev)}`);
+}
+
+/** What went wrong with one operation, with ip's stderr. */
+export interface VipFailure {
+  error: string;
+  stderr: string;
+}
+
+/**
+ * The read-back check of one operation: every VIP must now be there (exactly as configured)
+ * or gone. Null when it holds.
+ */
+export function verifyAfter(
+  op: "add" | "remove",
+  vips: VipConfig[],
+  defaultDev: string,
+  after: HostAddresses,
+  batchStderr: string,
+): VipFailure | null {
+  for (const vip of vips) {
+    const host = after.get(vipDev(vip, defaultDev));
+    const what = `${vipCidr(vip)} dev ${vipDev(vip, defaultDev)}`;
+    if (host?.stderr && op === "add") {
+      return { error: `cannot read back ${what}`, stderr: host.stderr };
+    }
+    if (op === "add" && !vipMatches(vip, host?.addrs ?? [], true)) {
+      return { error: `${what} missing after add`, stderr: batchStderr };
+    }
+    if (op === "remove" && vipMatches(vip, host?.addrs ?? [])) {
+      return { error: `${what} still present after remove`, stderr: batchStderr };
+    }
+  }
+  return null;
+}

@@ -8,15 +8,15 @@
 import type { VipConfig } from "../../config/model.ts";
 import { type CommandRunner, denoCommandRunner } from "./command.ts";
 import {
-  addLine,
   batchErrors,
-  delLine,
-  type HostAddress,
+  batchLines,
+  type HostAddresses,
   isAlreadyAbsent,
   parseAddrShow,
-  vipCidr,
+  verifyAfter,
   vipDev,
   vipMatches,
+  wouldChange,
 } from "./ip_batch.ts";
 
 export type { CommandRunner } from "./command.ts";
@@ -28,10 +28,6 @@ export type VipResult =
 
 /** Longest pause between two tries. */
 const MAX_RETRY_DELAY_MS = 2000;
-
-function describe(vip: VipConfig, defaultDev: string): string {
-  return `${vipCidr(vip)} dev ${vipDev(vip, defaultDev)}`;
-}
 
 /** Manages VIPs through `ip`; see the module comment. */
 export class VipManager {
@@ -86,12 +82,7 @@ export class VipManager {
     let last = { error: "", stderr: "" };
     for (let attempt = 1; attempt <= this.#retries; attempt++) {
       const host = await this.#hostAddresses(vips, defaultDev);
-      changed ??= vips
-        .filter((v) => {
-          const there = vipMatches(v, host.get(vipDev(v, defaultDev))?.addrs ?? [], op === "add");
-          return op === "add" ? !there : there;
-        })
-        .map((v) => describe(v, defaultDev));
+      changed ??= wouldChange(op, vips, defaultDev, host);
       const failure = await this.#tryOnce(op, vips, defaultDev, host);
       if (failure === null) return { ok: true, changed };
       last = failure;
@@ -107,24 +98,14 @@ export class VipManager {
     return { ok: false, error: last.error, stderr: last.stderr, attempts: this.#retries };
   }
 
-  /**
-   * One `ip -batch` run plus read-back; null on success, else what went wrong. `addr replace`
-   * keeps an existing address's label, so a VIP present with other attributes is deleted first.
-   */
+  /** One `ip -batch` run plus read-back; null on success, else what went wrong. */
   async #tryOnce(
     op: "add" | "remove",
     vips: VipConfig[],
     defaultDev: string,
-    before: Map<string, { addrs: HostAddress[]; stderr?: string }>,
+    before: HostAddresses,
   ): Promise<{ error: string; stderr: string } | null> {
-    const lines: { text: string; vip: VipConfig; del: boolean }[] = [];
-    for (const vip of vips) {
-      const addrs = before.get(vipDev(vip, defaultDev))?.addrs ?? [];
-      if (op === "remove" || (vipMatches(vip, addrs) && !vipMatches(vip, addrs, true))) {
-        lines.push({ text: delLine(vip, defaultDev), vip, del: true });
-      }
-      if (op === "add") lines.push({ text: addLine(vip, defaultDev), vip, del: false });
-    }
+    const lines = batchLines(op, vips, defaultDev, before);
     const out = await this.#run(
       ["ip", "-batch", "-", "-force"],
       lines.map((l) => l.text).join("\n") + "\n",
@@ -139,40 +120,33 @@ export class VipManager {
     if (out.code !== 0 && errors.size === 0) {
       return { error: `ip -batch exited with ${out.code}`, stderr: out.stderr };
     }
-    // read back: every VIP must now be there (exactly as configured) or gone
-    const after = await this.#hostAddresses(vips, defaultDev);
-    for (const vip of vips) {
-      const host = after.get(vipDev(vip, defaultDev));
-      if (host?.stderr && op === "add") {
-        return { error: `cannot read back ${describe(vip, defaultDev)}`, stderr: host.stderr };
-      }
-      if (op === "add" && !vipMatches(vip, host?.addrs ?? [], true)) {
-        return { error: `${describe(vip, defaultDev)} missing after add`, stderr: out.stderr };
-      }
-      if (op === "remove" && vipMatches(vip, host?.addrs ?? [])) {
-        return {
-          error: `${describe(vip, defaultDev)} still present after remove`,
-          stderr: out.stderr,
-        };
-      }
-    }
-    return null;
+    return verifyAfter(
+      op,
+      vips,
+      defaultDev,
+      await this.#hostAddresses(vips, defaultDev),
+      out.stderr,
+    );
   }
 
   /** IPv4 addresses per interface the VIPs use; a missing interface has none (and its stderr). */
-  async #hostAddresses(
-    vips: VipConfig[],
-    defaultDev: string,
-  ): Promise<Map<string, { addrs: HostAddress[]; stderr?: string }>> {
-    const devs = [...new Set(vips.map((v) => vipDev(v, defaultDev)))];
-    const result = new Map<string, { addrs: HostAddress[]; stderr?: string }>();
-    await Promise.all(devs.map(async (dev) => {
-      const out = await this.#run(["ip", "-j", "-4", "addr", "show", "dev", dev]);
-      result.set(
-        dev,
-        out.code === 0 ? { addrs: parseAddrShow(out.stdout) } : { addrs: [], stderr: out.stderr },
-      );
-    }));
-    return result;
+  #hostAddresses(vips: VipConfig[], defaultDev: string): Promise<HostAddresses> {
+    return hostAddresses(this.#run, new Set(vips.map((v) => vipDev(v, defaultDev))));
   }
+}
+
+/** IPv4 addresses of each of `devs` (one `ip -j -4 addr show dev D` each, in parallel). */
+export async function hostAddresses(
+  run: CommandRunner,
+  devs: Iterable<string>,
+): Promise<HostAddresses> {
+  const result: HostAddresses = new Map();
+  await Promise.all([...devs].map(async (dev) => {
+    const out = await run(["ip", "-j", "-4", "addr", "show", "dev", dev]);
+    result.set(
+      dev,
+      out.code === 0 ? { addrs: parseAddrShow(out.stdout) } : { addrs: [], stderr: out.stderr },
+    );
+  }));
+  return result;
 }

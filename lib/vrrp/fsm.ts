@@ -212,6 +212,17 @@ class Step {
     this.s.timers.advertAtMs = this.now + this.intervalMs;
   }
 
+  /**
+   * The periodic advert (Adver_Timer fired): the next one is due one interval after the previous
+   * deadline, not after now, so the shell's timer lateness does not add up into the interval.
+   * More than one interval behind (a stalled loop), it restarts from now instead of bursting.
+   */
+  advertiseOnSchedule(deadlineMs: number): void {
+    this.sendAdvert(this.s.effectivePriority);
+    const next = deadlineMs + this.intervalMs;
+    this.s.timers.advertAtMs = next > this.now ? next : this.now + this.intervalMs;
+  }
+
   /** A master leaving: the priority-0 advert of §6.4.3 "Shutdown" (no-op in other roles). */
   resignIfMaster(): void {
     if (this.s.role === Role.master) this.sendAdvert(PRIORITY_RESIGN);
@@ -436,9 +447,9 @@ function onDeadline(c: Step): void {
     }
   }
   if (s.role === Role.master) {
-    if (due(t.advertAtMs)) {
+    if (t.advertAtMs !== null && due(t.advertAtMs)) {
       handled = true;
-      c.advertiseNow();
+      c.advertiseOnSchedule(t.advertAtMs);
     }
     if (due(t.garpRepeatAtMs)) {
       handled = true;

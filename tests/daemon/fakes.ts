@@ -130,3 +130,37 @@ export class FakeHost implements Effects {
 export async function flush(): Promise<void> {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 }
+
+/** A FakeHost that also offers the event-driven link watch (rtnetlink in the real daemon). */
+export class WatchingHost extends FakeHost {
+  #watchers = new Set<{ onChange: (names: string[] | null) => void; onFailed: () => void }>();
+  /** how many watches were started and stopped */
+  watchesStarted = 0;
+  watchesStopped = 0;
+
+  watchLinks(
+    onChange: (names: string[] | null) => void,
+    onFailed: () => void,
+  ): (() => Promise<void>) | null {
+    const w = { onChange, onFailed };
+    this.#watchers.add(w);
+    this.watchesStarted++;
+    return () => {
+      if (this.#watchers.delete(w)) this.watchesStopped++;
+      return Promise.resolve();
+    };
+  }
+
+  /** Sets a link's state and announces it like the kernel would (`null`: messages lost). */
+  announce(iface: string, running: boolean, lost = false): void {
+    this.links.set(iface, running);
+    for (const w of this.#watchers) w.onChange(lost ? null : [iface]);
+  }
+
+  /** The watch breaks down (e.g. the socket failed). */
+  breakWatch(): void {
+    const all = [...this.#watchers];
+    this.#watchers.clear();
+    for (const w of all) w.onFailed();
+  }
+}

@@ -38,6 +38,27 @@ Deno.test("Scheduler re-arms when a callback sets a new deadline", async () => {
   assert.equal(n, 5);
 });
 
+Deno.test("Scheduler arms the timer once per firing, however many keys were due", async () => {
+  const host = new FakeHost();
+  let arms = 0;
+  const counting = {
+    now: () => host.now(),
+    setTimer: (ms: number, fn: () => void) => (arms++, host.setTimer(ms, fn)),
+    clearTimer: (id: number) => host.clearTimer(id),
+  };
+  const fired: string[] = [];
+  const s = new Scheduler<string>(counting, (k) => {
+    fired.push(k);
+    s.set(k, host.now() + 1000 + fired.length); // like 255 instances re-arming their adverts
+  });
+  for (let i = 0; i < 50; i++) s.set(`k${i}`, 100);
+  arms = 0;
+  await host.advance(100);
+  assert.equal(fired.length, 50);
+  assert.equal(arms, 1, "one timer for the next earliest deadline");
+  assert.equal(s.get("k0"), 1101);
+});
+
 Deno.test("planReload() tells added, removed, changed and unchanged instances apart", () => {
   const a = { ...defaultInstance("a"), interface: "eth0", vrid: 1 };
   const b = { ...defaultInstance("b"), interface: "eth0", vrid: 2 };

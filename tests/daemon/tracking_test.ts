@@ -4,10 +4,10 @@ import { Daemon } from "../../lib/daemon/daemon.ts";
 import type { GroupChange } from "../../lib/daemon/group_state.ts";
 import { groupStateOf } from "../../lib/daemon/group_state.ts";
 import { Logger } from "../../lib/daemon/logger.ts";
-import { LINK_POLL_MS } from "../../lib/daemon/tracking.ts";
+import { LINK_POLL_MS, LINK_SAFETY_POLL_MS } from "../../lib/daemon/tracking.ts";
 import { masterDownIntervalMs } from "../../lib/vrrp/timers.ts";
 import { decodeIpv4Packet } from "../../lib/vrrp/packet.ts";
-import { FakeHost } from "./fakes.ts";
+import { FakeHost, WatchingHost } from "./fakes.ts";
 
 function instance(name: string, vrid: number, priority: number, extra = ""): string {
   return `vrrp_instance ${name} {
@@ -237,5 +237,47 @@ Deno.test("tracking: a reload keeps a failing check's state (no flap); a removed
   assert.equal((await daemon.reload()).ok, true);
   assert.equal((await statusOf(daemon, "vi1")).effectivePriority, 100);
   assert.deepEqual((await statusOf(daemon, "vi1")).priorityAdjustments, []);
+  await daemon.shutdown();
+});
+
+Deno.test("tracking: with a link watch, a link change is acted on at once and idle polling is slow", async () => {
+  const host = new WatchingHost();
+  host.interfaces.set("eth1", "192.168.1.1");
+  const { daemon } = await boot(host, instance("vi1", 1, 100));
+  assert.equal(host.watchesStarted, 1);
+  await host.advance(masterDownIntervalMs(1, 100));
+  const inst = daemon.instances.get("vi1")!;
+  assert.equal(inst.role, "master");
+  // a change on an untracked link does not matter; the tracked one does, without waiting
+  host.announce("eth1", false);
+  await host.advance(0);
+  assert.equal(inst.role, "master");
+  host.announce("eth0", false);
+  await host.advance(0);
+  assert.equal(inst.role, "fault");
+  // lost messages: everything is re-read
+  host.announce("eth0", true, true);
+  await host.advance(0);
+  assert.equal(inst.role, "backup");
+  // a change the watch missed is found by the safety poll, not by the fast one
+  host.links.set("eth0", false);
+  await host.advance(LINK_POLL_MS * 2);
+  assert.equal(inst.role, "backup", "no fast poll while the watch runs");
+  await host.advance(LINK_SAFETY_POLL_MS);
+  assert.equal(inst.role, "fault");
+  await daemon.shutdown();
+  assert.equal(host.watchesStopped, 1);
+});
+
+Deno.test("tracking: a link watch that breaks down falls back to the fast poll", async () => {
+  const host = new WatchingHost();
+  const { daemon } = await boot(host, instance("vi1", 1, 100));
+  await host.advance(masterDownIntervalMs(1, 100));
+  const inst = daemon.instances.get("vi1")!;
+  host.breakWatch();
+  await host.advance(LINK_SAFETY_POLL_MS); // the slow poll armed before is replaced
+  host.links.set("eth0", false);
+  await host.advance(LINK_POLL_MS);
+  assert.equal(inst.role, "fault");
   await daemon.shutdown();
 });

@@ -3,6 +3,7 @@
  * read where the tutorial's four VIPs are, and wait for a condition with a bound.
  */
 import type { StatusReply } from "../../lib/control/types.ts";
+import { DAEMON_DENO_FLAGS } from "../../lib/daemon/v8_flags.ts";
 import { type ExecResult, type Lab, type LabProcess, REPO_ROOT } from "./lab.ts";
 
 /** The tutorial's virtual addresses, by instance. */
@@ -18,6 +19,12 @@ export function exampleConfig(node: "a" | "b"): string {
   return `${REPO_ROOT}/examples/seed-10.101.1.${node === "a" ? 185 : 186}.conf`;
 }
 
+/** `lab.denoCmd()` with the daemon's runtime flags (the ones the built binary has baked in). */
+export function daemonDenoCmd(lab: Lab): string[] {
+  const [deno, run, ...rest] = lab.denoCmd();
+  return [deno, run, ...DAEMON_DENO_FLAGS, ...rest];
+}
+
 /**
  * Starts `vrrp run` inside `node` with its own control socket and state dir under `tmp`
  * (the filesystem is shared between namespaces) and waits until its instances are running.
@@ -30,7 +37,7 @@ export async function startVrrp(
   extra: string[] = [],
 ): Promise<LabProcess> {
   const p = lab.spawn(node, [
-    ...lab.denoCmd(),
+    ...daemonDenoCmd(lab),
     "run",
     "-f",
     config,

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
 import { build, compileArgs, PERMISSIONS } from "../../scripts/build.ts";
+import {
+  DAEMON_DENO_FLAGS,
+  DAEMON_V8_FLAGS,
+  DAEMON_V8_FLAGS_ARG,
+} from "../../lib/daemon/v8_flags.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
@@ -69,4 +74,12 @@ Deno.test("build() takes --output and --allow-write-paths, rejects unknown argum
   assert.equal(await build(["--bogus"], io), 2);
   assert.match(err[0], /unknown argument "--bogus"/);
   assert.deepEqual(compileArgs().slice(-3), ["-o", "dist/vrrp", "main.ts"]);
+});
+
+Deno.test("compileArgs() bakes the daemon's V8 flags into the binary", () => {
+  const args = compileArgs();
+  for (const f of DAEMON_DENO_FLAGS) assert.ok(args.includes(f), `${f} in ${args.join(" ")}`);
+  assert.ok(DAEMON_DENO_FLAGS.includes(DAEMON_V8_FLAGS_ARG));
+  assert.equal(DAEMON_V8_FLAGS_ARG, `--v8-flags=${DAEMON_V8_FLAGS.join(",")}`);
+  assert.ok(args.indexOf(DAEMON_V8_FLAGS_ARG) < args.indexOf("main.ts"), "before the entry point");
 });

@@ -189,6 +189,46 @@ Deno.test("RFC 3768 §6.4.3: master sends an advert every Advertisement_Interval
   }
 });
 
+Deno.test("RFC 3768 §6.4.3: adverts stay on the deadline grid when every deadline is reached late", () => {
+  const p = params();
+  const { state, at } = master(p);
+  let s = state;
+  for (let i = 1; i <= 20; i++) {
+    const grid = at + 1000 * i;
+    assert.equal(nextDeadlineMs(s), grid, `advert ${i} due on the grid`);
+    const r = step(p, s, deadline, grid + 3);
+    assert.deepEqual(kinds(r), ["sendAdvert"]);
+    s = r.state;
+  }
+  assert.equal(nextDeadlineMs(s), at + 21_000, "lateness did not accumulate");
+});
+
+Deno.test("RFC 3768 §6.4.3: a master more than one interval behind restarts from now, no burst", () => {
+  const p = params();
+  const { state, at } = master(p);
+  // the loop stalled 2.5 intervals: one advert, then the next one a full interval later
+  const late = at + 3500;
+  const r = step(p, state, deadline, late);
+  assert.deepEqual(kinds(r), ["sendAdvert"]);
+  assert.equal(nextDeadlineMs(r.state), late + 1000);
+  // exactly one interval late: the grid point is now, so it restarts from now as well
+  const r2 = step(p, state, deadline, at + 2000);
+  assert.equal(nextDeadlineMs(r2.state), at + 3000);
+});
+
+Deno.test("RFC 3768 §6.4.3: a priority change while late re-arms the Adver_Timer from now", () => {
+  const p = params();
+  const { state, at } = master(p);
+  const r = step(
+    p,
+    state,
+    { type: "priorityChanged", effectivePriority: 90, reason: "t" },
+    at + 400,
+  );
+  assert.deepEqual(kinds(r), ["sendAdvert"]);
+  assert.equal(nextDeadlineMs(r.state), at + 1400);
+});
+
 Deno.test("RFC 3768 §6.4.3: master answers a priority-0 advert with an advert at once", () => {
   const p = params();
   const { state, at } = master(p);
