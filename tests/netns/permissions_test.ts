@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import { testWith } from "../_support/env.ts";
 import type { StatusReply } from "../../lib/control/types.ts";
 import { compileArgs, PERMISSIONS } from "../../scripts/build.ts";
+import { DAEMON_DENO_FLAGS } from "../../lib/daemon/v8_flags.ts";
 import { Lab, type LabProcess, REPO_ROOT } from "./lab.ts";
 import { ALL_VIPS, extendedConfig, placement, sameSet, waitUntil } from "./peers.ts";
 
@@ -36,9 +37,9 @@ export function shippedRunFlags(socketPaths?: string[]): string[] {
 
 const PERMISSION_ERROR = /PermissionDenied|NotCapable|Requires [a-z]+ access/i;
 
-Deno.test("shippedRunFlags() is every PERMISSIONS flag plus --no-prompt, nothing compile-only", () => {
+Deno.test("shippedRunFlags() is --no-prompt, every PERMISSIONS flag and the daemon's runtime flags", () => {
   const flags = shippedRunFlags();
-  assert.deepEqual(flags, ["--no-prompt", ...PERMISSIONS.map((p) => p.flag)]);
+  assert.deepEqual(flags, ["--no-prompt", ...PERMISSIONS.map((p) => p.flag), ...DAEMON_DENO_FLAGS]);
   assert.ok(!flags.includes("--allow-all") && !flags.some((f) => f === "-A"));
   // network access is for the unix control socket only
   assert.deepEqual(flags.filter((f) => f.startsWith("--allow-net")), [
