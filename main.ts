@@ -4,13 +4,18 @@
  */
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { VERSION } from "./lib/version.ts";
-import { runCheck } from "./lib/cli/check.ts";
-import { runConvert } from "./lib/cli/convert.ts";
-import { runDecode } from "./lib/cli/decode.ts";
-import { runDaemon } from "./lib/cli/run.ts";
-import { runStatus } from "./lib/cli/status.ts";
-import { runAdmin } from "./lib/cli/admin.ts";
-import { runSniff } from "./lib/cli/sniff.ts";
+
+// Each command's module is loaded only when that command runs: the daemon then carries none of
+// the decode, sniff, convert or status code (about a megabyte of RSS it would never use).
+const commands = {
+  check: () => import("./lib/cli/check.ts"),
+  convert: () => import("./lib/cli/convert.ts"),
+  decode: () => import("./lib/cli/decode.ts"),
+  run: () => import("./lib/cli/run.ts"),
+  status: () => import("./lib/cli/status.ts"),
+  admin: () => import("./lib/cli/admin.ts"),
+  sniff: () => import("./lib/cli/sniff.ts"),
+};
 
 /** Exit codes shared by every command. */
 export const Exit = { ok: 0, failure: 1, usage: 2, noDaemon: 3, permissionDenied: 4 } as const;
@@ -53,7 +58,7 @@ export function buildCli(setCode: (code: number) => void): Command {
     .addOption(
       new Option("--state-dir <DIR>", "administrative state directory (overrides the config)"),
     )
-    .action(async (opts) => setCode(await runDaemon(opts)));
+    .action(async (opts) => setCode(await (await commands.run()).runDaemon(opts)));
 
   program.command("status")
     .description("show the live state of the running daemon")
@@ -61,31 +66,37 @@ export function buildCli(setCode: (code: number) => void): Command {
     .option("--json", "machine-readable output (see docs/control.md)")
     .option("--watch", "redraw on every change")
     .addOption(socketOption())
-    .action(async (name, opts) => setCode(await runStatus(name, opts)));
+    .action(async (name, opts) => setCode(await (await commands.status()).runStatus(name, opts)));
 
   program.command("up")
     .description("administratively bring an instance back into the election")
     .argument("<NAME>", "instance name")
     .addOption(socketOption())
-    .action(async (name, opts) => setCode(await runAdmin("up", name, opts)));
+    .action(async (name, opts) =>
+      setCode(await (await commands.admin()).runAdmin("up", name, opts))
+    );
 
   program.command("down")
     .description("planned maintenance: hand over at once and stay out of the election")
     .argument("<NAME>", "instance name")
     .addOption(socketOption())
-    .action(async (name, opts) => setCode(await runAdmin("down", name, opts)));
+    .action(async (name, opts) =>
+      setCode(await (await commands.admin()).runAdmin("down", name, opts))
+    );
 
   program.command("reload")
     .description("ask the daemon to re-read its config and report the outcome")
     .addOption(socketOption())
-    .action(async (opts) => setCode(await runAdmin("reload", undefined, opts)));
+    .action(async (opts) =>
+      setCode(await (await commands.admin()).runAdmin("reload", undefined, opts))
+    );
 
   program.command("check")
     .description("validate a config file; never touches the host")
     .addOption(configOption())
     .addOption(configIdOption())
     .option("--json", "machine-readable diagnostics")
-    .action(async (opts) => setCode(await runCheck(opts)));
+    .action(async (opts) => setCode(await (await commands.check()).runCheck(opts)));
 
   program.command("convert")
     .description("print the equivalent config in the other format")
@@ -95,21 +106,21 @@ export function buildCli(setCode: (code: number) => void): Command {
       new Option("--to <FORMAT>", "output format").choices(["toml", "keepalived"] as const)
         .default("toml" as const),
     )
-    .action(async (opts) => setCode(await runConvert(opts)));
+    .action(async (opts) => setCode(await (await commands.convert()).runConvert(opts)));
 
   program.command("decode")
     .description("decode VRRP and ARP packets from a pcap file (- for stdin) or hex")
     .argument("[FILE]", "classic libpcap capture")
     .option("--hex <HEX>", "one IPv4 packet or bare VRRP message as hex")
     .option("--json", "one JSON object per packet")
-    .action(async (file, opts) => setCode(await runDecode(file, opts)));
+    .action(async (file, opts) => setCode(await (await commands.decode()).runDecode(file, opts)));
 
   program.command("sniff")
     .description("live view of every VRRP advert on an interface, grouped by VRID (root)")
     .argument("<IFACE>", "interface to listen on")
     .option("--json", "one JSON object per advert")
     .option("--duration <SECONDS>", "stop after this many seconds")
-    .action(async (iface, opts) => setCode(await runSniff(iface, opts)));
+    .action(async (iface, opts) => setCode(await (await commands.sniff()).runSniff(iface, opts)));
 
   return program;
 }
