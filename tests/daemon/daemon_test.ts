@@ -6,7 +6,7 @@ import { Logger } from "../../lib/daemon/logger.ts";
 import { masterDownIntervalMs, skewTimeMs } from "../../lib/vrrp/timers.ts";
 import { authDataFromPassword, decodeIpv4Packet, encodeIpv4Packet } from "../../lib/vrrp/packet.ts";
 import type { Advertisement } from "../../lib/vrrp/types.ts";
-import { FakeHost, flush } from "./fakes.ts";
+import { bootDaemon, FakeHost, flush } from "./fakes.ts";
 
 interface Inst {
   name: string;
@@ -40,23 +40,8 @@ ${i.extra ?? ""}
 const VI1: Inst = { name: "vi1", vrid: 1, priority: 100, vips: ["10.0.0.1", "10.0.0.2"] };
 const VI2: Inst = { name: "vi2", vrid: 2, priority: 99, vips: ["10.0.0.7"] };
 
-async function boot(host: FakeHost, instances: Inst[], next?: { text: string }) {
-  const lines: string[] = [];
-  const logger = new Logger({ level: "debug", format: "text", sink: (l) => lines.push(l) });
-  const text = confText(instances);
-  const loaded = parseConfigText(text, "test.conf", "keepalived", { configId: "x" });
-  assert.deepEqual(loaded.diagnostics.filter((d) => d.severity === "error"), []);
-  const daemon = await Daemon.start(loaded.config, {
-    effects: host,
-    logger,
-    configFile: "test.conf",
-    loadConfig: () =>
-      Promise.resolve(parseConfigText(next?.text ?? text, "test.conf", "keepalived", {
-        configId: "x",
-      })),
-    pid: 1,
-  });
-  return { daemon, lines };
+function boot(host: FakeHost, instances: Inst[], next?: { text: string }) {
+  return bootDaemon(host, confText(instances), next?.text);
 }
 
 function advert(vrid: number, priority: number, addresses: string[]): Advertisement {

@@ -1,5 +1,10 @@
 /** Fake ports for driving the daemon in tests: a manual clock, recorded sends, an in-memory host. */
+import assert from "node:assert/strict";
+import { parseConfigText } from "../../config/load.ts";
 import type { VipConfig } from "../../config/model.ts";
+import { Daemon } from "../../lib/daemon/daemon.ts";
+import type { GroupChange } from "../../lib/daemon/group_state.ts";
+import { Logger } from "../../lib/daemon/logger.ts";
 import type { Effects, InterfacePort, VipOutcome } from "../../lib/daemon/effects.ts";
 import { InterfaceError } from "../../lib/daemon/effects.ts";
 
@@ -163,4 +168,26 @@ export class WatchingHost extends FakeHost {
     this.#watchers.clear();
     for (const w of all) w.onFailed();
   }
+}
+
+/**
+ * Starts a daemon on `host` with the keepalived-style config `text` (which must have no errors),
+ * logging at debug level into `lines`; a reload reads `reloadText` (default: `text` again).
+ */
+export async function bootDaemon(host: FakeHost, text: string, reloadText?: string) {
+  const lines: string[] = [];
+  const groups: GroupChange[] = [];
+  const logger = new Logger({ level: "debug", format: "text", sink: (l) => lines.push(l) });
+  const parse = (t: string) => parseConfigText(t, "test.conf", "keepalived", { configId: "x" });
+  const loaded = parse(text);
+  assert.deepEqual(loaded.diagnostics.filter((d) => d.severity === "error"), []);
+  const daemon = await Daemon.start(loaded.config, {
+    effects: host,
+    logger,
+    configFile: "test.conf",
+    loadConfig: () => Promise.resolve(parse(reloadText ?? text)),
+    pid: 1,
+    onGroupTransition: (c) => groups.push(c),
+  });
+  return { daemon, lines, groups };
 }

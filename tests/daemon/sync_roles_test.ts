@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
-import { parseConfigText } from "../../config/load.ts";
-import { Daemon } from "../../lib/daemon/daemon.ts";
-import type { GroupChange } from "../../lib/daemon/group_state.ts";
-import { Logger } from "../../lib/daemon/logger.ts";
+import type { Daemon } from "../../lib/daemon/daemon.ts";
 import { syncRolePlan } from "../../lib/daemon/sync_roles.ts";
 import { masterDownIntervalMs } from "../../lib/vrrp/timers.ts";
 import { authDataFromPassword, encodeIpv4Packet } from "../../lib/vrrp/packet.ts";
 import type { Role } from "../../lib/vrrp/types.ts";
-import { FakeHost } from "./fakes.ts";
+import { bootDaemon, FakeHost } from "./fakes.ts";
 
 const PEER = "10.101.1.186";
 
@@ -26,22 +23,7 @@ function instance(name: string, vrid: number, priority: number): string {
 
 const GROUP = "vrrp_sync_group G {\n  group {\n    vi1\n    vi2\n  }\n}\n";
 
-async function boot(host: FakeHost, text: string) {
-  const lines: string[] = [];
-  const groups: GroupChange[] = [];
-  const logger = new Logger({ level: "debug", format: "text", sink: (l) => lines.push(l) });
-  const loaded = parseConfigText(text, "test.conf", "keepalived", { configId: "x" });
-  assert.deepEqual(loaded.diagnostics.filter((d) => d.severity === "error"), []);
-  const daemon = await Daemon.start(loaded.config, {
-    effects: host,
-    logger,
-    configFile: "test.conf",
-    loadConfig: () => Promise.resolve(loaded),
-    pid: 1,
-    onGroupTransition: (c) => groups.push(c),
-  });
-  return { daemon, lines, groups };
-}
+const boot = bootDaemon;
 
 /** A peer's advert for `vrid` at `priority` (no authentication, one VIP like ours). */
 function peerAdvert(vrid: number, priority: number): Uint8Array {

@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
 import { parseConfigText } from "../../config/load.ts";
 import { Daemon } from "../../lib/daemon/daemon.ts";
-import type { GroupChange } from "../../lib/daemon/group_state.ts";
 import { groupStateOf } from "../../lib/daemon/group_state.ts";
 import { Logger } from "../../lib/daemon/logger.ts";
 import { LINK_POLL_MS, LINK_SAFETY_POLL_MS } from "../../lib/daemon/tracking.ts";
 import { masterDownIntervalMs } from "../../lib/vrrp/timers.ts";
 import { decodeIpv4Packet } from "../../lib/vrrp/packet.ts";
-import { FakeHost, WatchingHost } from "./fakes.ts";
+import { bootDaemon, FakeHost, WatchingHost } from "./fakes.ts";
 
 function instance(name: string, vrid: number, priority: number, extra = ""): string {
   return `vrrp_instance ${name} {
@@ -23,22 +22,7 @@ ${extra}
 `;
 }
 
-async function boot(host: FakeHost, text: string) {
-  const lines: string[] = [];
-  const groups: GroupChange[] = [];
-  const logger = new Logger({ level: "debug", format: "text", sink: (l) => lines.push(l) });
-  const loaded = parseConfigText(text, "test.conf", "keepalived", { configId: "x" });
-  assert.deepEqual(loaded.diagnostics.filter((d) => d.severity === "error"), []);
-  const daemon = await Daemon.start(loaded.config, {
-    effects: host,
-    logger,
-    configFile: "test.conf",
-    loadConfig: () => Promise.resolve(loaded),
-    pid: 1,
-    onGroupTransition: (c) => groups.push(c),
-  });
-  return { daemon, lines, groups };
-}
+const boot = bootDaemon;
 
 function sentPriorities(host: FakeHost, vrid: number): number[] {
   return host.adverts.map((a) => decodeIpv4Packet(a.packet)).flatMap((r) =>
