@@ -41,7 +41,7 @@ const VI1: Inst = { name: "vi1", vrid: 1, priority: 100, vips: ["10.0.0.1", "10.
 const VI2: Inst = { name: "vi2", vrid: 2, priority: 99, vips: ["10.0.0.7"] };
 
 function boot(host: FakeHost, instances: Inst[], next?: { text: string }) {
-  return bootDaemon(host, confText(instances), next?.text);
+  return bootDaemon(host, confText(instances), next && (() => next.text));
 }
 
 function advert(vrid: number, priority: number, addresses: string[]): Advertisement {

@@ -172,9 +172,10 @@ export class WatchingHost extends FakeHost {
 
 /**
  * Starts a daemon on `host` with the keepalived-style config `text` (which must have no errors),
- * logging at debug level into `lines`; a reload reads `reloadText` (default: `text` again).
+ * logging at debug level into `lines`; a reload reads what `reloadText()` returns then (default:
+ * `text` again).
  */
-export async function bootDaemon(host: FakeHost, text: string, reloadText?: string) {
+export async function bootDaemon(host: FakeHost, text: string, reloadText?: () => string) {
   const lines: string[] = [];
   const groups: GroupChange[] = [];
   const logger = new Logger({ level: "debug", format: "text", sink: (l) => lines.push(l) });
@@ -185,7 +186,7 @@ export async function bootDaemon(host: FakeHost, text: string, reloadText?: stri
     effects: host,
     logger,
     configFile: "test.conf",
-    loadConfig: () => Promise.resolve(parse(reloadText ?? text)),
+    loadConfig: () => Promise.resolve(parse(reloadText?.() ?? text)),
     pid: 1,
     onGroupTransition: (c) => groups.push(c),
   });
