@@ -209,6 +209,7 @@ export function toKeepalived(cfg: Config): string {
     if (s.weight !== b.weight || s.weightReverse) {
       l.push(`weight ${s.weight}${s.weightReverse ? " reverse" : ""}`);
     }
+    if (s.initFail) l.push("init_fail");
     if (s.user !== undefined) l.push(`user ${s.user}`);
     out.push(...block("", `vrrp_script ${word(s.name)}`, l), "");
   }

@@ -87,6 +87,7 @@ export function defaultScript(name: string): VrrpScriptConfig {
     fall: 1,
     weight: 0,
     weightReverse: false,
+    initFail: false,
   };
 }
 

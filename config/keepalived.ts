@@ -400,7 +400,7 @@ const SCRIPT: Record<string, Handler<ScriptTarget>> = {
     t.script.weightReverse = w.value.reverse === true;
   },
   user: (s, t, c) => t.script.user = c.rest(s) ?? t.script.user,
-  init_fail: unsupported,
+  init_fail: (_s, t) => t.script.initFail = true,
 };
 
 const TRACK_FILE: Record<string, Handler<TrackFileConfig>> = {

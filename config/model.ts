@@ -92,6 +92,8 @@ export interface VrrpScriptConfig {
   fall: number;
   weight: number;
   weightReverse: boolean;
+  /** keepalived's `init_fail`: the script counts as failing until it first succeeds `rise` times */
+  initFail: boolean;
   user?: string;
 }
 

@@ -209,6 +209,7 @@ export const SCRIPT_FIELDS: Record<string, Field<ScriptTarget>> = {
   fall: sprop(int(1, 1e6), "fall"),
   weight: sprop(int(-254, 254), "weight"),
   reverse: sprop(bool, "weightReverse"),
+  init_fail: sprop(bool, "initFail"),
   user: sprop(str, "user"),
 };
 

@@ -131,6 +131,7 @@ export class Tracking {
       if (!wantedScripts.has(cfg.name) || this.#scripts.has(cfg.name)) continue;
       const tracker = new ScriptTracker(cfg, () => this.syncAll(), {
         log,
+        initFail: cfg.initFail,
         defaultUser: config.global.scriptUser,
       });
       this.#scripts.set(cfg.name, { key: JSON.stringify(cfg), tracker });

@@ -103,6 +103,7 @@ const script = (n: string): fc.Arbitrary<VrrpScriptConfig> =>
     fall: fc.integer({ min: 1, max: 1000 }),
     weight: fc.integer({ min: -254, max: 254 }),
     weightReverse: fc.boolean(),
+    initFail: fc.boolean(),
     user: opt(name),
   }).map(clean);
 

@@ -1,6 +1,7 @@
 /** The keepalived-style grammar: comments, quoting, braces, includes, parameters, conditionals. */
 import assert from "node:assert/strict";
 import { parseConfigText } from "../../config/load.ts";
+import { toKeepalived, toToml } from "../../config/convert.ts";
 import type { LoadResult } from "../../config/model.ts";
 
 const INSTANCE = `vrrp_instance VI_1 {
@@ -194,4 +195,14 @@ Deno.test("validate() places semantic errors at the keyword that caused them", (
   assert.deepEqual(messages(r), [
     `3:3 error: instance "VI_1": virtual_router_id must be 1..255, got 300`,
   ]);
+});
+
+Deno.test("vrrp_script init_fail starts the script as failing and survives convert", () => {
+  const text = `vrrp_script chk {\n  script "/bin/true"\n  init_fail\n}\n`;
+  const r = parseConfigText(text, "k.conf", "keepalived", { configId: "x" });
+  assert.deepEqual(r.diagnostics, []);
+  assert.equal(r.config.scripts[0].initFail, true);
+  const again = parseConfigText(toToml(r.config), "k.toml", "toml", { configId: "x" });
+  assert.equal(again.config.scripts[0].initFail, true);
+  assert.match(toKeepalived(r.config), /^\s+init_fail$/m);
 });

@@ -14,6 +14,7 @@ function scriptCfg(dir: string, over: Partial<VrrpScriptConfig> = {}): VrrpScrip
     fall: 2,
     weight: -10,
     weightReverse: false,
+    initFail: false,
     ...over,
   };
 }
