@@ -16,6 +16,7 @@ import {
   waitUntil,
 } from "../tests/netns/peers.ts";
 import { masterDownIntervalMs } from "../lib/vrrp/timers.ts";
+import { DEMO_TOOLS, ensureTools } from "./prereqs.ts";
 
 const bold = (s: string) => Deno.stdout.isTerminal() ? `\x1b[1m${s}\x1b[0m` : s;
 const say = (s = "") => console.log(s);
@@ -40,6 +41,11 @@ async function table(lab: Lab, aDown = false): Promise<void> {
 async function main(): Promise<number> {
   if (Deno.uid() !== 0) {
     console.error("demo: needs root (it builds network namespaces); try: sudo deno task demo");
+    return 1;
+  }
+  const problem = await ensureTools(DEMO_TOOLS, say);
+  if (problem !== null) {
+    console.error(`demo: ${problem}`);
     return 1;
   }
   const started = performance.now();
