@@ -12,7 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { Lab } from "../tests/netns/lab.ts";
-import { missingPrerequisite } from "../tests/_support/env.ts";
+import { DEMO_TOOLS, ensureTools } from "../scripts/prereqs.ts";
 import type { BenchContext, BenchOptions } from "./context.ts";
 import { type ImplName, IMPLS } from "./daemons.ts";
 import { buildRows, consoleTable, emptyResults, markdownTable, type RawResults } from "./report.ts";
@@ -258,10 +258,14 @@ if (import.meta.main) {
     await writeResults(opts.outDir, saved.machine, { ...saved.options, render: false }, saved.raw);
     Deno.exit(0);
   }
-  const missing = missingPrerequisite({
-    root: true,
-    commands: ["ip", "nft", "tcpdump", "arping", "keepalived"],
-  });
+  if (Deno.uid() !== 0) {
+    console.error("bench: needs root (it builds network namespaces)");
+    Deno.exit(1);
+  }
+  const missing = await ensureTools(
+    { ...DEMO_TOOLS, tcpdump: "tcpdump", keepalived: "keepalived" },
+    (line) => console.error(`bench: ${line}`),
+  );
   if (missing !== null) {
     console.error(`bench: ${missing}`);
     Deno.exit(1);
