@@ -1,3 +1,4 @@
+import { captured } from "../_support/console.ts";
 import assert from "node:assert/strict";
 import { decodeCapture, runDecode, summaryLine } from "../../lib/cli/decode.ts";
 import { writePcap } from "../../lib/pcap/writer.ts";
@@ -8,22 +9,6 @@ const PCAP_PATH = new URL("keepalived-2.2.7-vrrpv2.pcap", DIR).pathname;
 const TSHARK = new URL("keepalived-2.2.7-vrrpv2.txt", DIR);
 const ADVERT_HEX =
   "45c0002c00010000ff70ce700a6501b9e0000012210164020101e2f60a6500650a650066312d696e7465726e";
-
-/** Runs `fn` with console.log/error captured. */
-async function captured(fn: () => Promise<number>) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const code = await fn();
-    return { code, out, err };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 interface TsharkFrame {
   frame: number;

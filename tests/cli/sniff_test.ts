@@ -1,3 +1,5 @@
+import { captured } from "../_support/console.ts";
+import { tutorialAdvert } from "../_support/adverts.ts";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { testWith } from "../_support/env.ts";
@@ -16,33 +18,7 @@ import type { Advertisement } from "../../lib/vrrp/types.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 
-/** Runs `fn` with console.log/error captured. */
-async function captured(fn: () => Promise<number>) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const code = await fn();
-    return { code, out, err };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
-
-function advert(over: Partial<Advertisement> = {}): Advertisement {
-  return {
-    vrid: 1,
-    priority: 100,
-    advertIntervalSec: 1,
-    authType: 1,
-    authData: authDataFromPassword("1-internal-ha"),
-    addresses: ["10.101.0.101", "10.101.0.102"],
-    ...over,
-  };
-}
+const advert = tutorialAdvert;
 
 /** A live packet as the socket would deliver it. */
 function sniffed(

@@ -7,23 +7,19 @@
  */
 import assert from "node:assert/strict";
 import { testWith } from "../_support/env.ts";
-import { masterDownIntervalMs, skewTimeMs } from "../../lib/vrrp/timers.ts";
 import { Lab, type LabProcess } from "./lab.ts";
 import {
   ALL_VIPS,
   dualHoldings,
   exampleConfig,
+  MASTER_DOWN_99_MS,
   placement,
   sameSet,
+  SKEW_99_MS,
   startVrrp,
   VIPS,
   waitUntil,
 } from "./peers.ts";
-
-/** Master_Down_Interval of the backup (priority 99): 3613 ms. */
-const MASTER_DOWN_99_MS = masterDownIntervalMs(1, 99);
-/** Skew_Time of the backup (priority 99): 613 ms. */
-const SKEW_99_MS = skewTimeMs(99);
 
 testWith(
   "failover: two vrrp daemons with the tutorial configs keep the four VIPs alive",

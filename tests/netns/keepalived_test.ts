@@ -6,22 +6,20 @@
  */
 import assert from "node:assert/strict";
 import { testWith } from "../_support/env.ts";
-import { masterDownIntervalMs, skewTimeMs } from "../../lib/vrrp/timers.ts";
 import { Lab, type LabProcess } from "./lab.ts";
 import { type Keepalived, packetErrors, startKeepalived } from "./keepalived.ts";
 import {
   ALL_VIPS,
   dualHoldings,
   exampleConfig,
+  MASTER_DOWN_99_MS,
   placement,
   sameSet,
+  SKEW_99_MS,
   startVrrp,
   VIPS,
   waitUntil,
 } from "./peers.ts";
-
-const MASTER_DOWN_99_MS = masterDownIntervalMs(1, 99);
-const SKEW_99_MS = skewTimeMs(99);
 
 /** One router's daemon, whichever implementation it is. */
 interface Peer {

@@ -4,6 +4,7 @@
  */
 import type { StatusReply } from "../../lib/control/types.ts";
 import { DAEMON_DENO_FLAGS } from "../../lib/daemon/v8_flags.ts";
+import { masterDownIntervalMs, skewTimeMs } from "../../lib/vrrp/timers.ts";
 import { type ExecResult, type Lab, type LabProcess, REPO_ROOT } from "./lab.ts";
 
 /** The tutorial's virtual addresses, by instance. */
@@ -13,6 +14,11 @@ export const VIPS = {
 } as const;
 /** All four, in order. */
 export const ALL_VIPS = [...VIPS["ha-internal-1"], ...VIPS["ha-internal-2"]];
+
+/** Master_Down_Interval of the tutorial's backups (priority 99): 3613 ms. */
+export const MASTER_DOWN_99_MS = masterDownIntervalMs(1, 99);
+/** Skew_Time of the tutorial's backups (priority 99): 613 ms. */
+export const SKEW_99_MS = skewTimeMs(99);
 
 /** The bundled example config for router `a` (10.101.1.185) or `b` (10.101.1.186). */
 export function exampleConfig(node: "a" | "b"): string {

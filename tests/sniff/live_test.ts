@@ -1,18 +1,11 @@
+import { tutorialAdvert } from "../_support/adverts.ts";
 import assert from "node:assert/strict";
 import { viewResult, vrrpFromFrame } from "../../lib/sniff/live.ts";
 import { SniffView } from "../../lib/sniff/view.ts";
 import { encodeGratuitousArp, parseMac } from "../../lib/vrrp/arp.ts";
-import { authDataFromPassword, decodeIpv4Packet, encodeIpv4Packet } from "../../lib/vrrp/packet.ts";
-import type { Advertisement } from "../../lib/vrrp/types.ts";
+import { decodeIpv4Packet, encodeIpv4Packet } from "../../lib/vrrp/packet.ts";
 
-const ADVERT: Advertisement = {
-  vrid: 1,
-  priority: 100,
-  advertIntervalSec: 1,
-  authType: 1,
-  authData: authDataFromPassword("1-internal-ha"),
-  addresses: ["10.101.0.101", "10.101.0.102"],
-};
+const ADVERT = tutorialAdvert();
 
 /** An Ethernet frame carrying `payload` with EtherType `type`, optionally 802.1Q-tagged. */
 function ethernet(payload: Uint8Array, type = 0x0800, vlan?: number): Uint8Array {

@@ -1,3 +1,4 @@
+import { tutorialAdvert } from "../_support/adverts.ts";
 import assert from "node:assert/strict";
 import { SniffView } from "../../lib/sniff/view.ts";
 import { authDataFromPassword, decodeIpv4Packet, encodeIpv4Packet } from "../../lib/vrrp/packet.ts";
@@ -6,17 +7,7 @@ import type { Advertisement, DecodeResult } from "../../lib/vrrp/types.ts";
 const A = "10.101.1.185";
 const B = "10.101.1.186";
 
-function advert(over: Partial<Advertisement> = {}): Advertisement {
-  return {
-    vrid: 1,
-    priority: 100,
-    advertIntervalSec: 1,
-    authType: 1,
-    authData: authDataFromPassword("1-internal-ha"),
-    addresses: ["10.101.0.101", "10.101.0.102"],
-    ...over,
-  };
-}
+const advert = tutorialAdvert;
 
 /** An advert as the wire would deliver it, decoded. */
 function rx(source: string, over: Partial<Advertisement> = {}, ttl = 255): DecodeResult {
