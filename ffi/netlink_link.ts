@@ -108,16 +108,13 @@ export function sockaddrNl(groups: number): Uint8Array {
  * null when the kernel dropped messages (ENOBUFS): then the caller must re-read every link.
  */
 export class LinkMonitor {
-  #fd: number;
-  #pump: ReceivePump;
-  #closed = false;
+  readonly #pump: ReceivePump;
 
   private constructor(fd: number) {
-    this.#fd = fd;
     this.#pump = new ReceivePump(fd, (buf) => {
       for (;;) {
         const n = Number(
-          libc().recvfrom(this.#fd, buf, BigInt(buf.length), MSG_DONTWAIT, null, null),
+          libc().recvfrom(fd, buf, BigInt(buf.length), MSG_DONTWAIT, null, null),
         );
         if (n >= 0) return { length: n };
         const errno = lastErrno();
@@ -161,11 +158,7 @@ export class LinkMonitor {
   }
 
   /** Stops the loop, then closes the socket. Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#pump.stop();
-    libc().close(this.#fd);
-    this.#fd = -1;
+  close(): Promise<void> {
+    return this.#pump.close();
   }
 }

@@ -23,9 +23,7 @@ export type { ReceivedPacket } from "./poller.ts";
  * Only ETH_P_ALL sockets also see frames this host sends (`outgoing: true`).
  */
 export class PacketSocket {
-  #fd: number;
-  #pump: ReceivePump;
-  #closed = false;
+  readonly #pump: ReceivePump;
   readonly #dest: Uint8Array;
 
   private constructor(
@@ -34,12 +32,11 @@ export class PacketSocket {
     readonly ifindex: number,
     readonly protocol: number,
   ) {
-    this.#fd = fd;
     this.#dest = sockaddrLl(ifindex, protocol);
     const from = new Uint8Array(SOCKADDR_LL_BYTES);
     const fromLen = new Uint8Array(4);
     this.#pump = new ReceivePump(fd, (buf) => {
-      const length = recvDontWait(this.#fd, buf, from, fromLen);
+      const length = recvDontWait(fd, buf, from, fromLen);
       if (length === null) return null;
       return { length, outgoing: readSockaddrLl(from).pktType === PACKET_OUTGOING };
     });
@@ -70,10 +67,10 @@ export class PacketSocket {
 
   /** Sends one complete Ethernet frame (destination MAC, source MAC, type, payload). */
   send(frame: Uint8Array): void {
-    if (this.#closed) throw new Error(`PacketSocket(${this.ifname}) is closed`);
+    if (this.#pump.stopping) throw new Error(`PacketSocket(${this.ifname}) is closed`);
     check(
       "sendto",
-      libc().sendto(this.#fd, frame, BigInt(frame.length), 0, this.#dest, SOCKADDR_LL_BYTES),
+      libc().sendto(this.#pump.fd, frame, BigInt(frame.length), 0, this.#dest, SOCKADDR_LL_BYTES),
       this.ifname,
     );
   }
@@ -83,16 +80,11 @@ export class PacketSocket {
    * host's own). Needs `receive: true`. Resolves once close() has been called.
    */
   receiveLoop(onFrame: (p: ReceivedPacket) => void): Promise<void> {
-    if (this.#closed) return Promise.resolve();
     return this.#pump.run(onFrame);
   }
 
   /** Stops a pending receive (promptly), then closes the socket. Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#pump.stop();
-    libc().close(this.#fd);
-    this.#fd = -1;
+  close(): Promise<void> {
+    return this.#pump.close();
   }
 }

@@ -38,13 +38,16 @@ export type DrainRead = (buf: Uint8Array) => { length: number; outgoing?: boolea
 /** Largest datagram read; anything longer is truncated by the kernel. */
 const RECV_BUFFER_BYTES = 65536;
 
-/** Runs the poll + drain loop for one fd; owns the eventfd used to wake it. */
+/**
+ * Owns one non-blocking socket fd: runs its poll + drain loop, with an eventfd to wake it, and
+ * closes the socket (after the loop has ended) on close().
+ */
 export class ReceivePump {
   #eventFd: number;
   #closing = false;
   #closed = false;
   #running: Promise<void> | null = null;
-  readonly #fd: number;
+  #fd: number;
   readonly #read: DrainRead;
 
   /** `read` performs one recvfrom on `fd` (with its own source-address buffers). */
@@ -54,9 +57,14 @@ export class ReceivePump {
     this.#eventFd = check("eventfd", libc().eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   }
 
-  /** True once stop() has been called. */
+  /** True once stop() or close() has been called. */
   get stopping(): boolean {
     return this.#closing;
+  }
+
+  /** The socket's fd; -1 once close() has closed it. */
+  get fd(): number {
+    return this.#fd;
   }
 
   /**
@@ -128,6 +136,14 @@ export class ReceivePump {
     this.#closed = true;
     libc().close(this.#eventFd);
     this.#eventFd = -1;
+  }
+
+  /** stop(), then closes the socket itself. Idempotent, also when called concurrently. */
+  async close(): Promise<void> {
+    await this.stop();
+    if (this.#fd < 0) return;
+    libc().close(this.#fd);
+    this.#fd = -1;
   }
 }
 

@@ -39,9 +39,7 @@ function intOpt(value: number): Uint8Array {
  * full IPv4 packet (the kernel fills the id when 0, and the header checksum).
  */
 export class RawIpSocket {
-  #fd: number;
-  #pump: ReceivePump;
-  #closed = false;
+  readonly #pump: ReceivePump;
 
   private constructor(
     fd: number,
@@ -49,9 +47,8 @@ export class RawIpSocket {
     readonly ifindex: number,
     readonly group: string,
   ) {
-    this.#fd = fd;
     this.#pump = new ReceivePump(fd, (buf) => {
-      const length = recvDontWait(this.#fd, buf, null, null);
+      const length = recvDontWait(fd, buf, null, null);
       return length === null ? null : { length };
     });
   }
@@ -102,11 +99,11 @@ export class RawIpSocket {
 
   /** Sends a complete IPv4 packet (header included) to `destination` (the group by default). */
   send(ipPacket: Uint8Array, destination: string = this.group): void {
-    if (this.#closed) throw new Error(`RawIpSocket(${this.ifname}) is closed`);
+    if (this.#pump.stopping) throw new Error(`RawIpSocket(${this.ifname}) is closed`);
     const to = sockaddrIn(destination);
     check(
       "sendto",
-      libc().sendto(this.#fd, ipPacket, BigInt(ipPacket.length), 0, to, SOCKADDR_IN_BYTES),
+      libc().sendto(this.#pump.fd, ipPacket, BigInt(ipPacket.length), 0, to, SOCKADDR_IN_BYTES),
       this.ifname,
     );
   }
@@ -116,16 +113,11 @@ export class RawIpSocket {
    * loop. Resolves once close() has been called; rejects if `onPacket` throws.
    */
   receiveLoop(onPacket: (p: ReceivedPacket) => void): Promise<void> {
-    if (this.#closed) return Promise.resolve();
     return this.#pump.run(onPacket);
   }
 
   /** Stops a pending receive (promptly), then closes the socket. Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#pump.stop();
-    libc().close(this.#fd);
-    this.#fd = -1;
+  close(): Promise<void> {
+    return this.#pump.close();
   }
 }
