@@ -47,6 +47,8 @@ export class ReceivePump {
   #closing = false;
   #closed = false;
   #running: Promise<void> | null = null;
+  #onPacket: ((p: ReceivedPacket) => void) | null = null;
+  #buf: Uint8Array | null = null;
   #fd: number;
   readonly #read: DrainRead;
 
@@ -74,6 +76,7 @@ export class ReceivePump {
   run(onPacket: (p: ReceivedPacket) => void): Promise<void> {
     if (this.#closing) return Promise.resolve();
     if (this.#running) return Promise.reject(new Error("receiveLoop() is already running"));
+    this.#onPacket = onPacket;
     const loop = this.#loop(onPacket);
     // the tracked copy never rejects: the caller handles the loop's own promise
     this.#running = loop.then(() => {}, () => {}).then(() => {
@@ -84,7 +87,7 @@ export class ReceivePump {
 
   async #loop(onPacket: (p: ReceivedPacket) => void): Promise<void> {
     const c = libc();
-    const buf = new Uint8Array(RECV_BUFFER_BYTES);
+    const buf = this.#buf = new Uint8Array(RECV_BUFFER_BYTES);
     const fds = pollfds([this.#fd, this.#eventFd], POLLIN);
     let failures = 0;
     while (!this.#closing) {
@@ -108,6 +111,28 @@ export class ReceivePump {
         c.read(this.#eventFd, new Uint8Array(8), 8n); // reset the counter
       }
     }
+  }
+
+  /**
+   * Delivers, synchronously and through run()'s callback, whatever the kernel has already
+   * queued: the poll worker's wake-up may still be on its way to the event loop. Returns how
+   * many were delivered. A read error is left for the loop, which meets it at its next poll.
+   */
+  drainNow(): number {
+    const onPacket = this.#onPacket;
+    if (this.#closing || this.#running === null || onPacket === null || this.#buf === null) {
+      return 0;
+    }
+    let n = 0;
+    try {
+      this.#drain(this.#buf, (p) => {
+        n++;
+        onPacket(p);
+      });
+    } catch (err) {
+      if (!(err instanceof OsError)) throw err;
+    }
+    return n;
   }
 
   #drain(buf: Uint8Array, onPacket: (p: ReceivedPacket) => void): void {

@@ -116,6 +116,11 @@ export class RawIpSocket {
     return this.#pump.run(onPacket);
   }
 
+  /** Delivers the packets already queued to receiveLoop()'s callback now; see ReceivePump. */
+  drainNow(): number {
+    return this.#pump.drainNow();
+  }
+
   /** Stops a pending receive (promptly), then closes the socket. Idempotent. */
   close(): Promise<void> {
     return this.#pump.close();

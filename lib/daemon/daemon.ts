@@ -76,7 +76,14 @@ export class Daemon implements DaemonApi {
     this.#opts = opts;
     this.#log = opts.logger;
     this.#config = config;
-    this.#scheduler = new Scheduler(opts.effects, (inst) => inst.deadlineReached());
+    // an advert already queued when a deadline fires arrived in time: hear it first
+    this.#scheduler = new Scheduler(
+      opts.effects,
+      (inst) => inst.deadlineReached(),
+      () => {
+        for (const { port } of this.#ifaces.values()) port.drainReceived?.();
+      },
+    );
     this.#startedAt = this.#wallClock().toISOString();
     const { effects } = opts;
     this.#tracking = new Tracking({

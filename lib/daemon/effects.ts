@@ -18,6 +18,11 @@ export interface InterfacePort {
   sendAdvert(packet: Uint8Array): void;
   /** Sends complete Ethernet frames (gratuitous ARP). */
   sendFrames(frames: Uint8Array[]): void;
+  /**
+   * Hands packets the kernel has already queued to `onPacket` now, synchronously: called just
+   * before deadlines fire, so an advert that arrived in time is never judged late. Optional.
+   */
+  drainReceived?(): void;
   /** Stops receiving and closes the sockets; idempotent. */
   close(): Promise<void>;
 }

@@ -80,6 +80,7 @@ export function realEffects(log: Logger): Effects {
         mac: info.mac,
         primaryIp: info.primaryIp,
         sendAdvert: (packet) => raw.send(packet),
+        drainReceived: () => void raw.drainNow(),
         sendFrames: (frames) => {
           for (const f of frames) arp.send(f);
         },

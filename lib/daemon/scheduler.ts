@@ -10,15 +10,25 @@ export class Scheduler<K> {
   readonly #deadlines = new Map<K, number>();
   readonly #effects: Pick<Effects, "now" | "setTimer" | "clearTimer">;
   readonly #onDue: (key: K) => void;
+  readonly #beforeFire: () => void;
   #timer: number | null = null;
   #armedFor = Infinity;
   /** inside #fire(): the callbacks' set() calls do not re-arm, #fire() arms once at the end */
   #firing = false;
 
-  /** `onDue(key)` runs when `key`'s deadline has passed; it is expected to call `set()` again. */
-  constructor(effects: Pick<Effects, "now" | "setTimer" | "clearTimer">, onDue: (key: K) => void) {
+  /**
+   * `onDue(key)` runs when `key`'s deadline has passed; it is expected to call `set()` again.
+   * `beforeFire()` runs each time the timer fires, before the due keys are picked: whatever it
+   * changes (a received advert moving a deadline) counts.
+   */
+  constructor(
+    effects: Pick<Effects, "now" | "setTimer" | "clearTimer">,
+    onDue: (key: K) => void,
+    beforeFire: () => void = () => {},
+  ) {
     this.#effects = effects;
     this.#onDue = onDue;
+    this.#beforeFire = beforeFire;
   }
 
   /** Sets (or with null clears) the deadline of `key`, in monotonic ms, and re-arms the timer. */
@@ -64,13 +74,14 @@ export class Scheduler<K> {
   #fire(): void {
     this.#timer = null;
     this.#armedFor = Infinity;
-    const now = this.#effects.now();
-    // collect first: onDue() changes the map
-    const due: [K, number][] = [];
-    for (const e of this.#deadlines) if (e[1] <= now) due.push(e);
-    if (due.length > 1) due.sort((a, b) => a[1] - b[1]);
     this.#firing = true;
     try {
+      this.#beforeFire();
+      const now = this.#effects.now();
+      // collect first: onDue() changes the map
+      const due: [K, number][] = [];
+      for (const e of this.#deadlines) if (e[1] <= now) due.push(e);
+      if (due.length > 1) due.sort((a, b) => a[1] - b[1]);
       for (const [key] of due) {
         // an earlier callback may have moved or removed this deadline
         const d = this.#deadlines.get(key);

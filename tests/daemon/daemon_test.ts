@@ -106,6 +106,25 @@ Deno.test("Daemon: a higher-priority peer keeps us backup; other VRIDs are count
   await daemon.shutdown();
 });
 
+Deno.test("Daemon: an advert already queued when Master_Down_Interval ends is heard first", async () => {
+  const host = new FakeHost();
+  const { daemon } = await boot(host, [VI2]);
+  const inst = daemon.instances.get("vi2")!;
+  const peer = () => encodeIpv4Packet(advert(2, 100, VI2.vips), { source: "10.101.1.186" });
+  // the peer's advert reaches the socket 0.5 ms before our deadline, but the loop is slow
+  await host.advance(masterDownIntervalMs(1, 99) - 0.5);
+  host.queue("eth0", peer());
+  await host.advance(0.5);
+  assert.equal(inst.role, "backup", "the queued advert reset Master_Down_Timer");
+  assert.equal(inst.status().advertsReceived, 1);
+  assert.deepEqual(host.adverts, [], "no advert of ours: we never claimed master");
+  assert.deepEqual(host.vipsOn(), []);
+  // nothing queued at the next deadline: the peer is gone, we take over
+  await host.advance(masterDownIntervalMs(1, 99));
+  assert.equal(inst.role, "master");
+  await daemon.shutdown();
+});
+
 Deno.test("Daemon counts codec drops per instance when the VRID matches, and logs them rate-limited", async () => {
   const host = new FakeHost();
   const { daemon, lines } = await boot(host, [VI1]);

@@ -35,6 +35,8 @@ export class FakeHost implements Effects {
   gate: Promise<void> | null = null;
   permissionDenied = false;
   receivers = new Map<string, (p: Uint8Array) => void>();
+  /** packets the "kernel" holds for an interface, not yet handed over (see {@link queue}) */
+  queued = new Map<string, Uint8Array[]>();
   closed: string[] = [];
 
   now(): number {
@@ -85,12 +87,25 @@ export class FakeHost implements Effects {
       sendFrames: (frames) => {
         for (const frame of frames) this.frames.push({ iface: name, at: this.nowMs, frame });
       },
+      drainReceived: () => {
+        const list = this.queued.get(name) ?? [];
+        this.queued.delete(name);
+        for (const p of list) onPacket(p);
+      },
       close: () => {
         this.closed.push(name);
         this.receivers.delete(name);
         return Promise.resolve();
       },
     });
+  }
+
+  /**
+   * Queues a packet as if it had reached `iface`'s socket but the receive loop had not woken
+   * yet: only the port's drainReceived() hands it over.
+   */
+  queue(iface: string, packet: Uint8Array): void {
+    this.queued.set(iface, [...(this.queued.get(iface) ?? []), packet]);
   }
 
   /** Delivers a packet as if received on `iface`. */

@@ -59,6 +59,28 @@ Deno.test("Scheduler arms the timer once per firing, however many keys were due"
   assert.equal(s.get("k0"), 1101);
 });
 
+Deno.test("Scheduler runs beforeFire() first, and a deadline it moves is not fired", async () => {
+  const host = new FakeHost();
+  const fired: string[] = [];
+  const order: string[] = [];
+  let s: Scheduler<string> | null = null;
+  s = new Scheduler<string>(host, (k) => {
+    order.push(`due ${k}`);
+    fired.push(k);
+  }, () => {
+    order.push("before");
+    // like a queued advert: "b" gets a later deadline just before it would have fired
+    if (s!.get("b") === 100) s!.set("b", 400);
+  });
+  s.set("a", 100);
+  s.set("b", 100);
+  await host.advance(100);
+  assert.deepEqual(order, ["before", "due a"]);
+  await host.advance(300);
+  assert.deepEqual(fired, ["a", "b"]);
+  assert.deepEqual(order, ["before", "due a", "before", "due b"]);
+});
+
 Deno.test("planReload() tells added, removed, changed and unchanged instances apart", () => {
   const a = { ...defaultInstance("a"), interface: "eth0", vrid: 1 };
   const b = { ...defaultInstance("b"), interface: "eth0", vrid: 2 };

@@ -96,6 +96,37 @@ testWith(
   },
 );
 
+testWith(
+  "RawIpSocket.drainNow(): a queued packet is delivered synchronously, exactly once",
+  NEEDS,
+  async () => {
+    await using lab = await Lab.create({ routers: ["a", "b"], client: false });
+    const a = inNetns(lab.ns("a"), () => RawIpSocket.open("eth0"));
+    const b = inNetns(lab.ns("b"), () => RawIpSocket.open("eth0"));
+    const atB: ReceivedPacket[] = [];
+    assert.equal(b.drainNow(), 0, "no receive loop yet: nothing to deliver to");
+    const loop = b.receiveLoop((p) => atB.push(p));
+    try {
+      // no await from send to delivery: the loop's own wake-up cannot run in between
+      a.send(vrrpPacket(lab.ip("a"), 53));
+      let drained = 0;
+      const end = performance.now() + 500;
+      while (drained === 0 && performance.now() < end) drained = b.drainNow();
+      assert.equal(drained, 1);
+      assert.equal(atB.length, 1);
+      assert.equal(atB[0].bytes[21], 53);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(atB.length, 1, "the loop did not deliver it a second time");
+      assert.equal(b.drainNow(), 0);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+    await loop;
+    assert.equal(b.drainNow(), 0, "closed: nothing");
+  },
+);
+
 testWith("cut()/heal() blocks and restores VRRP multicast while links stay up", NEEDS, async () => {
   await using lab = await Lab.create({ routers: ["a", "b"], client: false });
   const a = inNetns(lab.ns("a"), () => RawIpSocket.open("eth0"));

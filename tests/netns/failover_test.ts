@@ -16,6 +16,7 @@ import {
   placement,
   sameSet,
   SKEW_99_MS,
+  startupSettled,
   startVrrp,
   VIPS,
   waitUntil,
@@ -38,9 +39,11 @@ testWith(
       procs.push(a);
       const b = await startVrrp(lab, "b", exampleConfig("b"), tmp);
       procs.push(b);
+      const bothStarted = performance.now();
 
       await t.step("(1) both start: .101/.102 on A only, .107/.108 on B only", async () => {
         await waitUntil("the tutorial's placement", steady, 12_000, { describe: show });
+        await startupSettled(bothStarted, steady, show);
       });
 
       await t.step("(5) steady state: no VIP is ever on both routers", async () => {

@@ -16,6 +16,7 @@ import {
   placement,
   sameSet,
   SKEW_99_MS,
+  startupSettled,
   startVrrp,
   VIPS,
   waitUntil,
@@ -144,9 +145,11 @@ function interop(aKind: "vrrp" | "keepalived", bKind: "vrrp" | "keepalived"): vo
         peers.push(a);
         const b = await startPeer(bKind, lab, "b", tmp);
         peers.push(b);
+        const bothStarted = performance.now();
 
         await t.step("(1) both start: the tutorial's placement", async () => {
           await waitUntil("the tutorial's placement", steady, 12_000, { describe: show });
+          await startupSettled(bothStarted, steady, show);
         });
 
         await t.step("(5) steady state: no VIP on both routers", async () => {

@@ -94,6 +94,24 @@ export async function waitUntil(
   }
 }
 
+/**
+ * Waits out the start-up election, then for `steady`. Two routers started together are both
+ * backups whose Master_Down timers end within moments of each other: the one started first
+ * (lower priority here) may claim an instance and hand it over on the first higher-priority
+ * advert, and a placement read while its `ip addr add` is still running looks steady too. After
+ * the last router's Master_Down_Interval and one more advert every claim is settled.
+ * `lastStartedAt` is `performance.now()` after the last router's start returned.
+ */
+export async function startupSettled(
+  lastStartedAt: number,
+  steady: () => Promise<boolean>,
+  describe: () => Promise<string>,
+): Promise<void> {
+  const rest = lastStartedAt + MASTER_DOWN_99_MS + 1000 - performance.now();
+  if (rest > 0) await new Promise((r) => setTimeout(r, rest));
+  await waitUntil("the placement after the start-up election", steady, 5000, { describe });
+}
+
 /** Same members, any order. */
 export function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x));
