@@ -1,10 +1,11 @@
 /**
- * keepalived-style lexing: comments, `$NAME=value` parameters, `@ID` / `@^ID` conditional
- * lines and `include` are handled here; what comes out is one token list per logical line,
+ * keepalived-style lexing: comments, `@ID` / `@^ID` conditional lines, parameters and ~SEQ
+ * (see params.ts) and `include` are handled here; what comes out is one token list per logical line,
  * every token with its file, line and column. Bad input becomes diagnostics, never a throw.
  */
 import type { SourcePos } from "./model.ts";
 import type { Diagnostics } from "./diagnostics.ts";
+import { continuation, Params, parseDefinition, parseSequence, type ValueLine } from "./params.ts";
 
 /** One token: its text (quotes removed) and where it starts. */
 export interface Token {
@@ -19,83 +20,201 @@ export interface LexHost {
   readFile(path: string): string | null;
   /** names in a directory, or null when it cannot be listed */
   listDir(path: string): string[] | null;
-  /** the id `@ID` lines are compared with */
+  /** the id `@ID` lines are compared with, and `${_INSTANCE}` */
   configId: string;
+  /** a random integer in [min, max] for `${_RANDOM}` (default: Math.random) */
+  random?(min: number, max: number): number;
 }
 
 const MAX_INCLUDE_DEPTH = 32;
+/** Parameters within parameters deeper than this are taken for a loop. */
+const MAX_EXPANSION_DEPTH = 32;
+/** Lines made by parameter expansion and ~SEQ, per configuration: a bound for runaway input. */
+const MAX_EXPANDED_LINES = 100_000;
+
+/** Everything one lexing run shares, across includes. */
+interface LexRun {
+  host: LexHost;
+  diags: Diagnostics;
+  params: Params;
+  out: Token[][];
+  expanded: number;
+}
 
 /** Lexes `text` (from `file`) into logical lines, expanding includes through `host`. */
 export function lex(text: string, file: string, host: LexHost, diags: Diagnostics): Token[][] {
-  const out: Token[][] = [];
-  lexInto(text, file, host, diags, new Map(), [file], out);
-  return out;
+  const run: LexRun = { host, diags, params: new Params(), out: [], expanded: 0 };
+  lexInto(text, file, run, [file]);
+  return run.out;
 }
 
-function lexInto(
-  text: string,
-  file: string,
-  host: LexHost,
-  diags: Diagnostics,
-  params: Map<string, string>,
-  stack: string[],
-  out: Token[][],
-): void {
+function lexInto(text: string, file: string, run: LexRun, stack: string[]): void {
   const lines = text.split("\n");
+  const physical = (i: number) => {
+    const pos = { file, line: i + 1, col: 1 };
+    return { pos, text: stripComment(lines[i].replace(/\r$/, ""), pos, run.diags) };
+  };
   for (let i = 0; i < lines.length; i++) {
-    let line = lines[i].replace(/\r$/, "");
-    const lineNo = i + 1;
-    // @ID / @^ID: keep the line only on the matching (or, with ^, any other) host
-    const cond = /^(\s*)@(\^?)([^\s]*)/.exec(line);
-    if (cond) {
-      const [whole, , negate, id] = cond;
-      const match = id === host.configId;
-      if (id === "") {
-        diags.error(
-          { file, line: lineNo, col: whole.length },
-          "conditional line needs an id after @",
-        );
-        continue;
+    const { pos, text: raw } = physical(i);
+    const cond = conditional(raw, pos, run);
+    // a definition left out by its @ID still owns its continuation lines
+    const def = parseDefinition(raw.replace(/^\s*@\^?\S*/, (m) => " ".repeat(m.length)));
+    if (def?.continued) {
+      // a multi-line definition: every line but the last ends with "\"
+      const value: ValueLine[] = def.value === "" ? [] : [{ text: def.value, pos }];
+      for (let more = true; more;) {
+        if (++i >= lines.length) {
+          run.diags.error(
+            pos,
+            `multi-line definition of $${def.name} never ends (its last line ends with "\\")`,
+          );
+          break;
+        }
+        const next = physical(i);
+        const c = continuation(next.text);
+        value.push({ text: c.text, pos: next.pos });
+        more = c.more;
       }
-      if (negate ? match : !match) continue;
-      line = " ".repeat(whole.length) + line.slice(whole.length);
-    }
-    // $NAME=value defines a parameter for the lines that follow
-    const def = /^\s*\$([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (def) {
-      params.set(def[1], def[2].trim());
+      if (cond !== null) run.params.define(def.name, value, true);
       continue;
     }
-    if (line.includes("$")) line = substitute(line, params, { file, line: lineNo, col: 1 }, diags);
-    const tokens = tokenize(line, file, lineNo, diags);
-    if (tokens.length === 0) continue;
-    if (tokens[0].text === "include" && !tokens[0].quoted) {
-      include(tokens, file, host, diags, params, stack, out);
-      continue;
-    }
-    out.push(tokens);
+    if (cond !== null) processLine({ text: cond, pos }, file, run, stack, 0);
   }
 }
 
-function substitute(
-  line: string,
-  params: Map<string, string>,
-  pos: SourcePos,
-  diags: Diagnostics,
-): string {
-  return line.replace(
-    /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
-    (m, a, b, at) => {
-      const name = (a ?? b) as string;
-      const value = params.get(name);
-      if (value !== undefined) return value;
-      diags.warning({ ...pos, col: (at as number) + 1 }, `unknown parameter "$${name}" left as is`);
-      return m;
-    },
-  );
+/**
+ * One logical line through keepalived's stages: a conditional prefix, a definition, a ~SEQ
+ * repeater, parameter substitution (whose result goes through all stages again), and finally
+ * tokens or an include.
+ */
+function processLine(
+  line: ValueLine,
+  file: string,
+  run: LexRun,
+  stack: string[],
+  depth: number,
+): void {
+  const { diags } = run;
+  if (depth > MAX_EXPANSION_DEPTH) {
+    diags.error(
+      line.pos,
+      `parameters nested deeper than ${MAX_EXPANSION_DEPTH} levels: does one refer to itself?`,
+    );
+    return;
+  }
+  const text = conditional(line.text, line.pos, run);
+  if (text === null) return;
+  if (/^\s*\$[A-Za-z_][A-Za-z0-9_]*\s+=/.test(text)) {
+    diags.error(line.pos, `a parameter definition has no blank before "=": write $NAME=value`);
+    return;
+  }
+  const def = parseDefinition(text);
+  if (def) {
+    run.params.define(def.name, [{ text: def.value, pos: line.pos }]);
+    return;
+  }
+  const seq = parseSequence(text);
+  if (seq) {
+    if (!seq.ok) return diags.error(line.pos, seq.message);
+    // the repeated part keeps its columns
+    const rest = " ".repeat(text.length - seq.rest.length) + seq.rest;
+    for (const value of seq.values) {
+      if (!countExpanded(run, 1, line.pos)) return;
+      run.params.define(seq.name, [{ text: value, pos: line.pos }]);
+      processLine({ text: rest, pos: line.pos }, file, run, stack, depth + 1);
+    }
+    return;
+  }
+  if (text.includes("$")) {
+    const sub = run.params.substitute({ text, pos: line.pos }, {
+      file,
+      configId: run.host.configId,
+      random: run.host.random ?? randomInt,
+    });
+    if (sub.changed) {
+      if (!countExpanded(run, sub.lines.length, line.pos)) return;
+      for (const l of sub.lines) processLine(l, file, run, stack, depth + 1);
+      return;
+    }
+    for (const u of sub.unknown) {
+      diags.warning({ ...line.pos, col: u.col }, `unknown parameter "$${u.name}" left as is`);
+    }
+  }
+  const tokens = tokenize(text, line.pos.file, line.pos.line, diags);
+  if (tokens.length === 0) return;
+  if (tokens[0].text === "include" && !tokens[0].quoted) {
+    include(tokens, file, run, stack);
+    return;
+  }
+  run.out.push(tokens);
 }
 
-/** Splits one line into tokens; `{` and `}` are tokens of their own. */
+/** Counts lines made by expansion; false (after one error) once there are too many. */
+function countExpanded(run: LexRun, n: number, pos: SourcePos): boolean {
+  if (run.expanded > MAX_EXPANDED_LINES) return false;
+  run.expanded += n;
+  if (run.expanded <= MAX_EXPANDED_LINES) return true;
+  run.diags.error(
+    pos,
+    `parameters and ~SEQ expand to more than ${MAX_EXPANDED_LINES} lines: expansion stopped`,
+  );
+  return false;
+}
+
+function randomInt(min: number, max: number): number {
+  return min + Math.floor(Math.random() * (max - min + 1));
+}
+
+/**
+ * `@ID` / `@^ID`: the line without its prefix (blanked, so columns stay) when it is kept on this
+ * host, null when it is not; lines without a prefix are returned as they are.
+ */
+function conditional(text: string, pos: SourcePos, run: LexRun): string | null {
+  const cond = /^(\s*)@(\^?)([^\s]*)/.exec(text);
+  if (!cond) return text;
+  const [whole, , negate, id] = cond;
+  if (id === "") {
+    run.diags.error({ ...pos, col: whole.length }, "conditional line needs an id after @");
+    return null;
+  }
+  const match = id === run.host.configId;
+  if (negate ? match : !match) return null;
+  return " ".repeat(whole.length) + text.slice(whole.length);
+}
+
+/**
+ * Cuts a comment off a physical line: `!` or `#` where a token would start, outside quotes.
+ * `//` is cut too, with a warning that keepalived would not. Comments go before parameters are
+ * substituted, so `${_HASH}` and `${_BANG}` give plain characters.
+ */
+export function stripComment(line: string, pos: SourcePos, diags: Diagnostics): string {
+  let i = 0;
+  while (i < line.length) {
+    const c = line[i];
+    if (/\s/.test(c) || c === "{" || c === "}") {
+      i++;
+      continue;
+    }
+    if (c === "!" || c === "#") return line.slice(0, i);
+    if (c === "/" && line[i + 1] === "/") {
+      diags.warning(
+        { ...pos, col: i + 1 },
+        `"//" comment: accepted here, but keepalived does not treat "//" as a comment`,
+      );
+      return line.slice(0, i);
+    }
+    if (c === '"' || c === "'") {
+      const end = line.indexOf(c, i + 1);
+      if (end < 0) return line; // tokenize() reports it
+      i = end + 1;
+      continue;
+    }
+    while (i < line.length && !/[\s{}"']/.test(line[i])) i++;
+  }
+  return line;
+}
+
+/** Splits one comment-free line into tokens; `{` and `}` are tokens of their own. */
 export function tokenize(line: string, file: string, lineNo: number, diags: Diagnostics): Token[] {
   const tokens: Token[] = [];
   let i = 0;
@@ -107,14 +226,6 @@ export function tokenize(line: string, file: string, lineNo: number, diags: Diag
       continue;
     }
     const pos = { file, line: lineNo, col: i + 1 };
-    if (c === "!" || c === "#") break;
-    if (c === "/" && line[i + 1] === "/") {
-      diags.warning(
-        pos,
-        `"//" comment: accepted here, but keepalived does not treat "//" as a comment`,
-      );
-      break;
-    }
     if (c === "{" || c === "}") {
       tokens.push({ text: c, quoted: false, pos });
       i++;
@@ -139,15 +250,8 @@ export function tokenize(line: string, file: string, lineNo: number, diags: Diag
   return tokens;
 }
 
-function include(
-  tokens: Token[],
-  file: string,
-  host: LexHost,
-  diags: Diagnostics,
-  params: Map<string, string>,
-  stack: string[],
-  out: Token[][],
-): void {
+function include(tokens: Token[], file: string, run: LexRun, stack: string[]): void {
+  const { host, diags } = run;
   if (tokens.length < 2) {
     diags.error(tokens[0].pos, "include needs a path");
     return;
@@ -173,7 +277,7 @@ function include(
         diags.error(t.pos, `cannot read include file "${path}"`);
         continue;
       }
-      lexInto(text, path, host, diags, params, [...stack, path], out);
+      lexInto(text, path, run, [...stack, path]);
     }
   }
 }

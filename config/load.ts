@@ -18,6 +18,8 @@ export interface ParseOptions {
   readFile?: (path: string) => string | null;
   /** lists a directory for include globs; null when it cannot (default Deno.readDirSync) */
   listDir?: (path: string) => string[] | null;
+  /** `${_RANDOM}`: a random integer in [min, max] (default Math.random) */
+  random?: (min: number, max: number) => number;
 }
 
 /** True when any diagnostic is an error. */
@@ -75,6 +77,7 @@ export function parseConfigText(
     listDir: opts.listDir ?? defaultListDir,
     configId: opts.configId ?? shortHostname(),
   };
+  if (opts.random) host.random = opts.random;
   let front;
   try {
     front = format === "toml"
