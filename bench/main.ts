@@ -201,8 +201,9 @@ export function summaryMarkdown(machine: MachineInfo, opts: BenchOptions, raw: R
     "capture timestamps (tcpdump in C); 'VIP configured' times come from `ip -ts monitor` in the " +
     "router (stamped when the monitor reads the netlink event, so they can lag by a few ms on a " +
     "busy host); link events likewise. The cable is pulled on the switch side (A keeps eth0 UP " +
-    "without carrier) about 0.1 s after one of A's adverts, so both implementations see the same " +
-    "phase. The deadline of scenario 4 is (last advert from A on the wire) + Master_Down_Interval; " +
+    "without carrier) about 0.1 s after one of A's adverts; the phase actually reached varies by " +
+    "tens of ms (its own row), so 'no slower than keepalived' is judged on the time from A's last " +
+    "advert, which does not depend on it. The deadline of scenario 4 is (last advert from A on the wire) + Master_Down_Interval; " +
     "vrrp's decision time is its JSON log `ts`, keepalived's is when its console line arrived " +
     "(its own timestamps have whole seconds only). Footprint counts every process of the daemon " +
     "(keepalived's parent and VRRP child), RSS from VmRSS, CPU from per-thread schedstat plus " +

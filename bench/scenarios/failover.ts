@@ -30,6 +30,13 @@ import type { LabProcess } from "../../tests/netns/lab.ts";
 export interface FailoverSample {
   /** A's carrier lost -> first ARP from B's MAC claiming the VIP, seen by client C */
   hardMs: number | null;
+  /**
+   * A's last advert on the wire before the cut -> the same answer from B: the hard failover
+   * without the bench's cut phase, which jitters by tens of ms from one cycle to the next
+   */
+  hardFromAdvertMs: number | null;
+  /** A's last advert on the wire -> A's carrier lost: the phase the cable was pulled at */
+  cutPhaseMs: number | null;
   /** last advert from A + Master_Down_Interval -> B logs its transition to master */
   deadlineToDecisionMs: number | null;
   /** ... -> the VIP appears on B's eth0 (kernel event) */
@@ -97,6 +104,8 @@ export async function failoverCycle(ctx: BenchContext, impl: ImplName): Promise<
   const { lab, macs } = ctx;
   const s: FailoverSample = {
     hardMs: null,
+    hardFromAdvertMs: null,
+    cutPhaseMs: null,
     deadlineToDecisionMs: null,
     deadlineToVipMs: null,
     deadlineToGarpMs: null,
@@ -119,6 +128,7 @@ export async function failoverCycle(ctx: BenchContext, impl: ImplName): Promise<
   // a live view of A's adverts, to pull the cable at a fixed phase
   const advertWatch = lab.spawn("c", [
     "tcpdump",
+    "--immediate-mode", // each advert at once, not when a buffer block fills
     "-l",
     "-n",
     "-i",
@@ -215,6 +225,8 @@ export async function failoverCycle(ctx: BenchContext, impl: ImplName): Promise<
     ? null
     : lastAdvertBefore(capture, lab.ip("a"), 1, marks.down);
   if (lastAdvert) {
+    s.hardFromAdvertMs = diff(claimB(marks.down), lastAdvert.tMs);
+    s.cutPhaseMs = diff(marks.down, lastAdvert.tMs);
     const deadline = lastAdvert.tMs + EXAMPLE_MASTER_DOWN_MS;
     s.deadlineToDecisionMs = diff(marks.decisionB, deadline);
     s.deadlineToVipMs = diff(marks.vipOnB, deadline);

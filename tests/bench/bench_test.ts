@@ -112,6 +112,8 @@ Deno.test("missedAdverts() counts silent intervals per VRID, not window edges", 
 function failover(hardMs: number, garpMs: number): FailoverSample {
   return {
     hardMs,
+    hardFromAdvertMs: hardMs + 100,
+    cutPhaseMs: 100,
     deadlineToDecisionMs: null,
     deadlineToVipMs: null,
     deadlineToGarpMs: garpMs,
@@ -140,6 +142,27 @@ Deno.test("buildRows() compares medians and marks each target pass or miss", () 
   assert.equal(garp.pass, false);
   // scenarios that did not run produce no rows
   assert.equal(rows.find((r) => r.id === "idle_cpu_percent"), undefined);
+});
+
+Deno.test("buildRows(): 'no slower than keepalived' is judged without the cut phase", () => {
+  const raw = emptyResults();
+  const cycle = (hard: number, phase: number) => ({
+    ...failover(hard, 5),
+    cutPhaseMs: phase,
+    hardFromAdvertMs: hard + phase,
+  });
+  // vrrp's cable happened to be pulled later in the cycle: slower from the cut, faster overall
+  raw.failover.vrrp = [cycle(3480, 130), cycle(3482, 131), cycle(3484, 129)];
+  raw.failover.keepalived = [cycle(3465, 150), cycle(3466, 152), cycle(3470, 151)];
+  const rows = buildRows(raw);
+  const byId = (id: string) => rows.find((r) => r.id === id)!;
+  assert.equal(byId("hard_failover_ms").pass, true, "within the bound; compared on the next row");
+  assert.equal(byId("hard_failover_from_advert_ms").vrrp.value, 3613);
+  assert.equal(byId("hard_failover_from_advert_ms").keepalived.value, 3618);
+  assert.equal(byId("hard_failover_from_advert_ms").pass, true);
+  assert.equal(byId("hard_cut_phase_ms").pass, null, "informational");
+  raw.failover.vrrp = [cycle(3480, 150), cycle(3482, 151), cycle(3484, 152)];
+  assert.equal(buildRows(raw).find((r) => r.id === "hard_failover_from_advert_ms")!.pass, false);
 });
 
 Deno.test("parseOptions() applies --quick defaults and rejects unknown scenarios", () => {
