@@ -6,7 +6,9 @@ import { PacketSocket } from "../../ffi/packet_socket.ts";
 import { sleepMicros } from "../../ffi/sleep.ts";
 import { RawIpSocket } from "../../ffi/raw_socket.ts";
 import { VipBatcher } from "../vip/batcher.ts";
-import { VipManager, type VipResult } from "../vip/manager.ts";
+import { denoCommandRunner } from "../vip/command.ts";
+import { hostAddresses, VipManager, type VipResult } from "../vip/manager.ts";
+import { netlinkHostAddresses } from "../vip/netlink_read.ts";
 import { type Effects, InterfaceError, type InterfacePort, type VipOutcome } from "./effects.ts";
 import type { Logger } from "./logger.ts";
 import { PreciseTimers } from "./precise_timer.ts";
@@ -38,7 +40,22 @@ export function realEffects(log: Logger): Effects {
   // one try per call: the instance runtime retries, and knows when a newer change supersedes one
   const vips = new VipManager({ retries: 1, log: (m) => log.debug(m) });
   // changes of all instances share one `ip -batch` run (100 failovers at once: a few processes)
-  const batcher = new VipBatcher({ log: (m) => log.debug(m) });
+  // and read the host in-process (rtnetlink), not by starting `ip -j addr show` on the way
+  let netlinkFailed = false;
+  const batcher = new VipBatcher({
+    log: (m) => log.debug(m),
+    read: (devs) => {
+      if (!netlinkFailed) {
+        try {
+          return Promise.resolve(netlinkHostAddresses(devs));
+        } catch (err) {
+          netlinkFailed = true;
+          log.warn(`reading addresses through rtnetlink failed, using ip instead: ${String(err)}`);
+        }
+      }
+      return hostAddresses(denoCommandRunner, devs);
+    },
+  });
   // adverts go out on time: setTimeout alone wakes up to ~2 ms late (whole-ms ticks)
   const timers = new PreciseTimers({
     now: () => performance.now(),

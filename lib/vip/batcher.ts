@@ -19,6 +19,7 @@ import {
   batchErrors,
   type BatchLine,
   batchLines,
+  type HostAddresses,
   isAlreadyAbsent,
   verifyAfter,
   vipDev,
@@ -39,6 +40,7 @@ export class VipBatcher {
   readonly #run: CommandRunner;
   readonly #log: (message: string) => void;
   readonly #defer: (fn: () => void) => void;
+  readonly #read: (devs: Set<string>) => Promise<HostAddresses>;
   #queue: Pending[] = [];
   #running = false;
   #scheduled = false;
@@ -47,16 +49,19 @@ export class VipBatcher {
 
   /**
    * `run` defaults to Deno.Command; `log` receives each failed request with ip's stderr;
-   * `defer` schedules the start of a batch (default: the next macrotask).
+   * `defer` schedules the start of a batch (default: the next macrotask); `read` reads the
+   * host's addresses before and after (default: `ip -j addr show` through `run`).
    */
   constructor(
     opts: {
       run?: CommandRunner;
       log?: (message: string) => void;
       defer?: (fn: () => void) => void;
+      read?: (devs: Set<string>) => Promise<HostAddresses>;
     } = {},
   ) {
     this.#run = opts.run ?? denoCommandRunner;
+    this.#read = opts.read ?? ((devs) => hostAddresses(this.#run, devs));
     this.#log = opts.log ?? ((m) => console.warn(m));
     this.#defer = opts.defer ?? ((fn) => void setTimeout(fn, 0));
   }
@@ -107,7 +112,7 @@ export class VipBatcher {
 
   async #runBatch(batch: Pending[]): Promise<VipResult[]> {
     const devs = new Set(batch.flatMap((p) => p.vips.map((v) => vipDev(v, p.dev))));
-    const before = await hostAddresses(this.#run, devs);
+    const before = await this.#read(devs);
     const lines: BatchLine[] = [];
     /** the request each batch line belongs to */
     const owner: number[] = [];
@@ -142,7 +147,7 @@ export class VipBatcher {
         failures[i] ??= { error: `ip -batch exited with ${out.code}`, stderr: out.stderr };
       }
     }
-    const after = await hostAddresses(this.#run, devs);
+    const after = await this.#read(devs);
     return batch.map((p, i) => {
       const failure = failures[i] ?? verifyAfter(p.op, p.vips, p.dev, after, "");
       if (failure === null) return { ok: true, changed: wouldChange(p.op, p.vips, p.dev, before) };

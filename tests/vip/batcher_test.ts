@@ -80,6 +80,39 @@ Deno.test("VipBatcher: requests made together share one ip -batch and two read-b
   ]);
 });
 
+Deno.test("VipBatcher: a given reader replaces the `ip -j addr show` processes", async () => {
+  const ip = fakeIp();
+  const reads: string[][] = [];
+  const b = new VipBatcher({
+    run: ip.run,
+    ...quiet,
+    read: (devs) => {
+      reads.push([...devs]);
+      const table = ip.table;
+      return Promise.resolve(
+        new Map([...devs].map((d) => [d, { addrs: (table.get(d) ?? []).map((a) => ({ ...a })) }])),
+      );
+    },
+  });
+  assert.deepEqual(await b.add([vip("10.0.0.1")], "eth0"), {
+    ok: true,
+    changed: ["10.0.0.1/32 dev eth0"],
+  });
+  assert.deepEqual(reads, [["eth0"], ["eth0"]], "read before and after");
+  assert.equal(ip.shows(), 0, "no ip process for reading");
+  assert.equal(ip.batches.length, 1, "the change itself still goes through ip -batch");
+  // the read-back still catches an add that did not stick
+  ip.table.set("eth0", []);
+  const lost = new VipBatcher({
+    run: () => Promise.resolve({ code: 0, stdout: "", stderr: "" }),
+    ...quiet,
+    read: (devs) => Promise.resolve(new Map([...devs].map((d) => [d, { addrs: [] }]))),
+  });
+  const r = await lost.add([vip("10.0.0.9")], "eth0");
+  assert.equal(r.ok, false);
+  assert.match(r.ok ? "" : r.error, /10\.0\.0\.9\/32 dev eth0 missing after add/);
+});
+
 Deno.test("VipBatcher: requests arriving while a batch runs are merged into the next one", async () => {
   const ip = fakeIp();
   const b = new VipBatcher({ run: ip.run, ...quiet });

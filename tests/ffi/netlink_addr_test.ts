@@ -1,0 +1,125 @@
+/** The rtnetlink address dump: the pure parser, and a real namespace read against `ip -j`. */
+
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { testWith } from "../_support/env.ts";
+import { Lab } from "../netns/lab.ts";
+import { inNetns } from "../../ffi/netns.ts";
+import { addrDumpRequest, parseAddrMessages } from "../../ffi/netlink_addr.ts";
+import { netlinkHostAddresses } from "../../lib/vip/netlink_read.ts";
+import { parseAddrShow } from "../../lib/vip/ip_batch.ts";
+
+/** nlmsghdr + ifaddrmsg + attributes, as the kernel sends an RTM_NEWADDR. */
+function addrMessage(
+  o: { family?: number; prefix: number; scope: number; index: number },
+  attrs: [number, Uint8Array][],
+): Uint8Array {
+  const body = attrs.map(([t, d]) => {
+    const a = new Uint8Array((4 + d.length + 3) & ~3);
+    new DataView(a.buffer).setUint16(0, 4 + d.length, true);
+    new DataView(a.buffer).setUint16(2, t, true);
+    a.set(d, 4);
+    return a;
+  });
+  const len = 16 + 8 + body.reduce((n, a) => n + a.length, 0);
+  const b = new Uint8Array(len);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, len, true);
+  v.setUint16(4, 20, true); // RTM_NEWADDR
+  b[16] = o.family ?? 2;
+  b[17] = o.prefix;
+  b[19] = o.scope;
+  v.setUint32(20, o.index, true);
+  let off = 24;
+  for (const a of body) {
+    b.set(a, off);
+    off += a.length;
+  }
+  return b;
+}
+
+const ip4 = (s: string) => new Uint8Array(s.split(".").map(Number));
+const str = (s: string) => new TextEncoder().encode(s + "\0");
+
+Deno.test("parseAddrMessages(): IPv4 entries with label, broadcast and scope; DONE and errors", () => {
+  const done = new Uint8Array(20);
+  new DataView(done.buffer).setUint32(0, 20, true);
+  new DataView(done.buffer).setUint16(4, 3, true); // NLMSG_DONE
+  const msgs = [
+    addrMessage({ prefix: 22, scope: 0, index: 3 }, [
+      [1, ip4("10.101.0.101")],
+      [2, ip4("10.101.0.101")],
+      [4, ip4("10.101.3.255")],
+      [3, str("eth0:vip")],
+    ]),
+    addrMessage({ prefix: 8, scope: 254, index: 1 }, [[2, ip4("127.0.0.1")], [3, str("lo")]]),
+    addrMessage({ family: 10, prefix: 64, scope: 0, index: 3 }, [[1, new Uint8Array(16)]]),
+    done,
+  ];
+  const all = new Uint8Array(msgs.reduce((n, m) => n + m.length, 0));
+  let off = 0;
+  for (const m of msgs) {
+    all.set(m, off);
+    off += m.length;
+  }
+  assert.deepEqual(parseAddrMessages(all), {
+    addrs: [
+      {
+        ifindex: 3,
+        local: "10.101.0.101",
+        prefixlen: 22,
+        scope: "global",
+        broadcast: "10.101.3.255",
+        label: "eth0:vip",
+      },
+      { ifindex: 1, local: "127.0.0.1", prefixlen: 8, scope: "host", label: "lo" },
+    ],
+    done: true,
+    errno: null,
+  });
+  const err = new Uint8Array(36);
+  new DataView(err.buffer).setUint32(0, 36, true);
+  new DataView(err.buffer).setUint16(4, 2, true); // NLMSG_ERROR
+  new DataView(err.buffer).setInt32(16, -1, true); // -EPERM
+  assert.deepEqual(parseAddrMessages(err), { addrs: [], done: true, errno: 1 });
+  const req = addrDumpRequest(7);
+  assert.equal(new DataView(req.buffer).getUint16(4, true), 22, "RTM_GETADDR");
+  assert.equal(new DataView(req.buffer).getUint16(6, true), 0x301, "REQUEST | DUMP");
+  assert.equal(req[16], 2, "AF_INET");
+});
+
+Deno.test("parseAddrMessages() never throws on arbitrary or truncated input", () => {
+  const sample = addrMessage({ prefix: 24, scope: 0, index: 2 }, [[2, ip4("10.0.0.1")]]);
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat(sample.length), (junk, cut) => {
+      parseAddrMessages(junk);
+      parseAddrMessages(sample.subarray(0, cut));
+    }),
+    { numRuns: 500 },
+  );
+});
+
+testWith(
+  "netlinkHostAddresses() reads exactly what `ip -j -4 addr show` reports, per device",
+  { root: true, commands: ["ip"] },
+  async () => {
+    await using lab = await Lab.create({ routers: ["a"], client: false });
+    for (
+      const args of [
+        ["10.101.0.101/22", "dev", "eth0", "label", "eth0:vip"],
+        ["10.101.0.102/32", "dev", "eth0", "scope", "link"],
+        ["10.101.7.7/24", "brd", "10.101.7.255", "dev", "eth0"],
+        ["10.101.1.200/22", "dev", "eth0"], // a secondary in the router's own subnet
+      ]
+    ) await lab.must("a", ["ip", "addr", "add", ...args]);
+    const got = inNetns(lab.ns("a"), () => netlinkHostAddresses(["eth0", "lo", "nope0"]));
+    for (const dev of ["eth0", "lo"]) {
+      const want = parseAddrShow(
+        await lab.must("a", ["ip", "-j", "-4", "addr", "show", "dev", dev]),
+      );
+      assert.deepEqual(got.get(dev), { addrs: want }, dev);
+    }
+    assert.equal(got.get("eth0")!.addrs.length, 5);
+    assert.deepEqual(got.get("nope0"), { addrs: [], stderr: 'Device "nope0" does not exist.' });
+  },
+);
