@@ -13,6 +13,7 @@
  *   caller's (the instance runtime's) job, as with `VipManager({ retries: 1 })`.
  */
 
+import { setImmediate } from "node:timers";
 import type { VipConfig } from "../../config/model.ts";
 import { type CommandRunner, denoCommandRunner } from "./command.ts";
 import {
@@ -63,7 +64,8 @@ export class VipBatcher {
     this.#run = opts.run ?? denoCommandRunner;
     this.#read = opts.read ?? ((devs) => hostAddresses(this.#run, devs));
     this.#log = opts.log ?? ((m) => console.warn(m));
-    this.#defer = opts.defer ?? ((fn) => void setTimeout(fn, 0));
+    // setImmediate, not setTimeout(0): the latter waits ~2 ms here, all of it on the failover path
+    this.#defer = opts.defer ?? ((fn) => void setImmediate(fn));
   }
 
   /** Puts every VIP on its interface, in the next shared batch. */
