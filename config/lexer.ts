@@ -127,7 +127,7 @@ function processLine(
   }
   if (text.includes("$")) {
     const sub = run.params.substitute({ text, pos: line.pos }, {
-      file,
+      dir: dirname(file),
       configId: run.host.configId,
       random: run.host.random ?? randomInt,
     });

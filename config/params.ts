@@ -98,8 +98,8 @@ export interface Substituted {
 
 /** What the pre-defined parameters need to know. */
 export interface ParamContext {
-  /** the file being read (for `_PWD`) */
-  file: string;
+  /** `_PWD`: the directory of the file being read */
+  dir: string;
   /** `_INSTANCE`: the config id */
   configId: string;
   /** a random integer in [min, max] for `_RANDOM` */
@@ -160,10 +160,8 @@ export class Params {
     const nums = args.trim() === "" ? [] : args.trim().split(/\s+/).map(Number);
     if (nums.length > 0 && name !== "_RANDOM") return null;
     switch (name) {
-      case "_PWD": {
-        const at = ctx.file.lastIndexOf("/");
-        return at < 0 ? "." : at === 0 ? "/" : ctx.file.slice(0, at);
-      }
+      case "_PWD":
+        return ctx.dir;
       case "_INSTANCE":
         return ctx.configId;
       case "_HASH":

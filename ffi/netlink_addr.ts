@@ -7,12 +7,18 @@
 
 import { libc, SOCK_CLOEXEC, SOCK_RAW, SOL_SOCKET } from "./libc.ts";
 import { check, EINTR, lastErrno, OsError, strerror } from "./errors.ts";
-import { sockaddrNl } from "./netlink_link.ts";
+import {
+  AF_NETLINK,
+  attrString,
+  NETLINK_ROUTE,
+  netlinkAttributes,
+  netlinkMessages,
+  NLMSGHDR_BYTES,
+  sockaddrNl,
+} from "./netlink.ts";
 import { ipv4String } from "./structs.ts";
 
-const AF_NETLINK = 16;
 const AF_INET = 2;
-const NETLINK_ROUTE = 0;
 /** <linux/rtnetlink.h> */
 const RTM_NEWADDR = 20;
 const RTM_GETADDR = 22;
@@ -28,7 +34,6 @@ const IFA_LABEL = 3;
 const IFA_BROADCAST = 4;
 /** <asm-generic/socket.h>: receive timeout, a struct timeval */
 const SO_RCVTIMEO = 20;
-const NLMSGHDR_BYTES = 16;
 const IFADDRMSG_BYTES = 8;
 
 /** One IPv4 address, in the terms `ip -j addr show` uses. */
@@ -59,61 +64,40 @@ const SCOPE_NAMES: Record<number, string> = {
   254: "host",
   255: "nowhere",
 };
-const decoder = new TextDecoder();
 
 /** Parses one datagram of an RTM_GETADDR dump (IPv4 entries only); never throws. */
 export function parseAddrMessages(buf: Uint8Array): AddrDumpPart {
   const part: AddrDumpPart = { addrs: [], done: false, errno: null };
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  let off = 0;
-  while (off + NLMSGHDR_BYTES <= buf.length) {
-    const len = dv.getUint32(off, true);
-    const type = dv.getUint16(off + 4, true);
-    if (len < NLMSGHDR_BYTES || off + len > buf.length) break;
-    const body = off + NLMSGHDR_BYTES;
-    if (type === NLMSG_DONE) part.done = true;
-    if (type === NLMSG_ERROR && len >= NLMSGHDR_BYTES + 4) {
-      const err = dv.getInt32(body, true);
+  for (const m of netlinkMessages(buf)) {
+    if (m.type === NLMSG_DONE) part.done = true;
+    if (m.type === NLMSG_ERROR && m.body.length >= 4) {
+      const err = m.view.getInt32(0, true);
       if (err !== 0) part.errno = -err;
       part.done = true;
     }
-    if (type === RTM_NEWADDR && len >= NLMSGHDR_BYTES + IFADDRMSG_BYTES && buf[body] === AF_INET) {
-      const addr = parseOne(buf, dv, body, off + len);
+    if (m.type === RTM_NEWADDR && m.body.length >= IFADDRMSG_BYTES && m.body[0] === AF_INET) {
+      const addr = parseOne(m.body, m.view);
       if (addr) part.addrs.push(addr);
     }
-    off += (len + 3) & ~3;
   }
   return part;
 }
 
-function parseOne(
-  buf: Uint8Array,
-  dv: DataView,
-  body: number,
-  end: number,
-): NetlinkAddress | null {
-  const scopeNum = buf[body + 3];
+/** One RTM_NEWADDR payload: ifaddrmsg, then attributes. */
+function parseOne(body: Uint8Array, view: DataView): NetlinkAddress | null {
+  const scopeNum = body[3];
   const found: NetlinkAddress = {
-    ifindex: dv.getUint32(body + 4, true),
+    ifindex: view.getUint32(4, true),
     local: "",
-    prefixlen: buf[body + 1],
+    prefixlen: body[1],
     scope: SCOPE_NAMES[scopeNum] ?? String(scopeNum),
   };
   let address: string | null = null;
-  let a = body + IFADDRMSG_BYTES;
-  while (a + 4 <= end) {
-    const alen = dv.getUint16(a, true);
-    const atype = dv.getUint16(a + 2, true) & 0x3fff;
-    if (alen < 4 || a + alen > end) break;
-    const data = buf.subarray(a + 4, a + alen);
-    if (atype === IFA_LOCAL && data.length >= 4) found.local = ipv4String(data);
-    if (atype === IFA_ADDRESS && data.length >= 4) address = ipv4String(data);
-    if (atype === IFA_BROADCAST && data.length >= 4) found.broadcast = ipv4String(data);
-    if (atype === IFA_LABEL) {
-      const nul = data.indexOf(0);
-      found.label = decoder.decode(nul < 0 ? data : data.subarray(0, nul));
-    }
-    a += (alen + 3) & ~3;
+  for (const { type, data } of netlinkAttributes(body, IFADDRMSG_BYTES)) {
+    if (type === IFA_LOCAL && data.length >= 4) found.local = ipv4String(data);
+    if (type === IFA_ADDRESS && data.length >= 4) address = ipv4String(data);
+    if (type === IFA_BROADCAST && data.length >= 4) found.broadcast = ipv4String(data);
+    if (type === IFA_LABEL) found.label = attrString(data);
   }
   // a point-to-point address has IFA_ADDRESS as the peer; IFA_LOCAL is ours when present
   if (found.local === "") found.local = address ?? "";

@@ -17,11 +17,15 @@ import {
 } from "./libc.ts";
 import { check, EAGAIN, EINTR, lastErrno, OsError, strerror } from "./errors.ts";
 import { ReceivePump } from "./poller.ts";
+import {
+  AF_NETLINK,
+  attrString,
+  NETLINK_ROUTE,
+  netlinkAttributes,
+  netlinkMessages,
+  sockaddrNl,
+} from "./netlink.ts";
 
-/** <linux/socket.h> */
-const AF_NETLINK = 16;
-/** <linux/netlink.h> */
-const NETLINK_ROUTE = 0;
 /** <linux/rtnetlink.h>: multicast group of link messages (a bit mask in nl_groups) */
 const RTMGRP_LINK = 0x1;
 /** <linux/rtnetlink.h> message types */
@@ -31,10 +35,8 @@ export const RTM_DELLINK = 17;
 const IFLA_IFNAME = 3;
 /** errno: the socket's receive buffer overflowed and messages were lost */
 const ENOBUFS = 105;
-/** sizeof(struct nlmsghdr), sizeof(struct ifinfomsg), sizeof(struct sockaddr_nl) */
-const NLMSGHDR_BYTES = 16;
+/** sizeof(struct ifinfomsg) */
 const IFINFOMSG_BYTES = 16;
-const SOCKADDR_NL_BYTES = 12;
 
 /** One link announcement. */
 export interface LinkEvent {
@@ -49,58 +51,29 @@ export interface LinkEvent {
   running: boolean;
 }
 
-const align4 = (n: number) => (n + 3) & ~3;
-const decoder = new TextDecoder();
-
 /**
  * The RTM_NEWLINK / RTM_DELLINK messages in one netlink datagram (other types are skipped).
  * Truncated or malformed input ends the parse with what was read so far; never throws.
  */
 export function parseLinkMessages(buf: Uint8Array): LinkEvent[] {
   const out: LinkEvent[] = [];
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  let off = 0;
-  while (off + NLMSGHDR_BYTES <= buf.length) {
-    const len = dv.getUint32(off, true);
-    const type = dv.getUint16(off + 4, true);
-    if (len < NLMSGHDR_BYTES || off + len > buf.length) break;
-    if ((type === RTM_NEWLINK || type === RTM_DELLINK) && len >= NLMSGHDR_BYTES + IFINFOMSG_BYTES) {
-      const info = off + NLMSGHDR_BYTES;
-      const flags = dv.getUint32(info + 8, true);
-      let name: string | null = null;
-      let a = info + IFINFOMSG_BYTES;
-      while (a + 4 <= off + len) {
-        const alen = dv.getUint16(a, true);
-        const atype = dv.getUint16(a + 2, true) & 0x3fff; // without NLA_F_NESTED/NET_BYTEORDER
-        if (alen < 4 || a + alen > off + len) break;
-        if (atype === IFLA_IFNAME) {
-          const bytes = buf.subarray(a + 4, a + alen);
-          const nul = bytes.indexOf(0);
-          name = decoder.decode(nul < 0 ? bytes : bytes.subarray(0, nul));
-        }
-        a += align4(alen);
-      }
-      out.push({
-        deleted: type === RTM_DELLINK,
-        ifindex: dv.getInt32(info + 4, true),
-        name,
-        up: (flags & IFF_UP) !== 0,
-        running: (flags & IFF_RUNNING) !== 0,
-      });
+  for (const m of netlinkMessages(buf)) {
+    if (m.type !== RTM_NEWLINK && m.type !== RTM_DELLINK) continue;
+    if (m.body.length < IFINFOMSG_BYTES) continue;
+    const flags = m.view.getUint32(8, true);
+    let name: string | null = null;
+    for (const a of netlinkAttributes(m.body, IFINFOMSG_BYTES)) {
+      if (a.type === IFLA_IFNAME) name = attrString(a.data);
     }
-    off += align4(len);
+    out.push({
+      deleted: m.type === RTM_DELLINK,
+      ifindex: m.view.getInt32(4, true),
+      name,
+      up: (flags & IFF_UP) !== 0,
+      running: (flags & IFF_RUNNING) !== 0,
+    });
   }
   return out;
-}
-
-/** The `struct sockaddr_nl` that subscribes to `groups` (nl_pid 0: the kernel picks one). */
-export function sockaddrNl(groups: number): Uint8Array {
-  const b = new Uint8Array(SOCKADDR_NL_BYTES);
-  const dv = new DataView(b.buffer);
-  dv.setUint16(0, AF_NETLINK, true); // sa_family_t nl_family
-  dv.setUint32(4, 0, true); // __u32 nl_pid
-  dv.setUint32(8, groups, true); // __u32 nl_groups
-  return b;
 }
 
 /**

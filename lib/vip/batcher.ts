@@ -22,12 +22,17 @@ import {
   batchLines,
   type HostAddresses,
   isAlreadyAbsent,
+  parseAddrShow,
   verifyAfter,
   vipDev,
   type VipFailure,
   wouldChange,
 } from "./ip_batch.ts";
-import { hostAddresses, type VipResult } from "./manager.ts";
+
+/** Outcome of add()/remove(): which VIPs changed (`ADDR/PREFIX dev DEV`), or why it failed. */
+export type VipResult =
+  | { ok: true; changed: string[] }
+  | { ok: false; error: string; stderr: string; attempts: number };
 
 interface Pending {
   op: "add" | "remove";
@@ -160,4 +165,20 @@ export class VipBatcher {
       return { ok: false, error: failure.error, stderr: failure.stderr, attempts: 1 };
     });
   }
+}
+
+/** IPv4 addresses of each of `devs` (one `ip -j -4 addr show dev D` each, in parallel). */
+export async function hostAddresses(
+  run: CommandRunner,
+  devs: Iterable<string>,
+): Promise<HostAddresses> {
+  const result: HostAddresses = new Map();
+  await Promise.all([...devs].map(async (dev) => {
+    const out = await run(["ip", "-j", "-4", "addr", "show", "dev", dev]);
+    result.set(
+      dev,
+      out.code === 0 ? { addrs: parseAddrShow(out.stdout) } : { addrs: [], stderr: out.stderr },
+    );
+  }));
+  return result;
 }

@@ -11,8 +11,8 @@ import {
   parseLinkMessages,
   RTM_DELLINK,
   RTM_NEWLINK,
-  sockaddrNl,
 } from "../../ffi/netlink_link.ts";
+import { sockaddrNl } from "../../ffi/netlink.ts";
 
 /** One netlink message: nlmsghdr + ifinfomsg + an IFLA_IFNAME attribute (when `name`). */
 function linkMessage(type: number, index: number, flags: number, name?: string): Uint8Array {
