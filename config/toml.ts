@@ -11,17 +11,27 @@ import { parseTrackWords, parseVipWords } from "./entries.ts";
 import { unknownMessage } from "./suggest.ts";
 import { type Explicit, inheritGlobals } from "./inherit.ts";
 import {
-  type Field,
-  GLOBAL_FIELDS,
-  INSTANCE_FIELDS,
+  GLOBAL,
+  INSTANCE,
   type InstanceTarget,
   type Kind,
-  SCRIPT_FIELDS,
+  SCRIPT,
   type ScriptTarget,
-  SECTIONS,
-  SYNC_GROUP_FIELDS,
-  TRACK_FILE_FIELDS,
-} from "./schema.ts";
+  type Section,
+  SYNC_GROUP,
+  type SyncGroupTarget,
+  TRACK_FILE,
+} from "./grammar.ts";
+
+/** The top-level tables: TOML section -> keyword section. */
+const TABLES = {
+  global: GLOBAL,
+  instance: INSTANCE,
+  script: SCRIPT,
+  track_file: TRACK_FILE,
+  sync_group: SYNC_GROUP,
+} as const;
+const SECTIONS = Object.keys(TABLES);
 
 type Table = Record<string, unknown>;
 const SEP = "\u0000";
@@ -92,6 +102,7 @@ class Ctx {
     };
     switch (kind.type) {
       case "string":
+      case "command":
         return typeof v === "string" ? v : bad("a string");
       case "bool":
         return typeof v === "boolean" ? v : bad("true or false");
@@ -186,28 +197,21 @@ class Ctx {
     return out;
   }
 
-  /** Applies each key of `table` through `fields`; unknown keys warn with a suggestion. */
-  apply<T>(
-    table: Table,
-    fields: Record<string, Field<T>>,
-    target: T,
-    path: string[],
-    key?: string,
-  ): void {
+  /** Applies each key of `table` through `sec`'s keywords; unknown keys warn with a suggestion. */
+  apply<T>(table: Table, sec: Section<T>, target: T, path: string[], key: string): void {
     const order = Object.keys(table).sort((a, b) => rank(a) - rank(b));
     for (const k of order) {
       const p = [...path, k];
-      const f = Object.hasOwn(fields, k) ? fields[k] : undefined;
+      const f = sec.byToml.get(k);
       if (f === undefined) {
         this.diags.warning(
           this.pos(p),
-          unknownMessage("key", k, Object.keys(fields), `in [${path.join(".")}], ignored`),
+          unknownMessage("key", k, [...sec.byToml.keys()], `in [${path.join(".")}], ignored`),
         );
         continue;
       }
-      if (key !== undefined && !this.positions.has(`${key}:${k}`)) {
-        this.positions.set(`${key}:${k}`, this.pos(p));
-      }
+      // positions are keyed by the keepalived keyword, as validate() asks for them
+      if (!this.positions.has(`${key}:${f.kw}`)) this.positions.set(`${key}:${f.kw}`, this.pos(p));
       const v = this.typed(table[k], f.kind, p);
       if (v !== undefined) f.set(target, v);
     }
@@ -254,7 +258,7 @@ export function parseToml(text: string, file: string, diags: Diagnostics): Front
       continue;
     }
     if (section === "global") {
-      ctx.apply(value, GLOBAL_FIELDS, ctx.config.global, ["global"], "global");
+      ctx.apply(value, TABLES.global, ctx.config.global, ["global"], "global");
       continue;
     }
     for (const name of Object.keys(value)) {
@@ -276,8 +280,8 @@ function namedSection(ctx: Ctx, section: string, name: string, body: Table, path
   if (section === "instance") {
     const key = `instance:${name}`;
     ctx.positions.set(key, ctx.pos(path));
-    const t: InstanceTarget = { inst: defaultInstance(name), explicit: new Set() };
-    ctx.apply(body, INSTANCE_FIELDS, t, path, key);
+    const t: InstanceTarget = { inst: defaultInstance(name), explicit: new Set(), key };
+    ctx.apply(body, INSTANCE, t, path, key);
     if (body.auth_pass !== undefined && body.auth_type === undefined) {
       ctx.diags.warning(
         ctx.pos([...path, "auth_pass"]),
@@ -313,7 +317,7 @@ function namedSection(ctx: Ctx, section: string, name: string, body: Table, path
   } else if (section === "script") {
     ctx.positions.set(`script:${name}`, ctx.pos(path));
     const t: ScriptTarget = { script: defaultScript(name), timeoutSet: false };
-    ctx.apply(body, SCRIPT_FIELDS, t, path, `script:${name}`);
+    ctx.apply(body, SCRIPT, t, path, `script:${name}`);
     if (!t.timeoutSet) t.script.timeoutSec = t.script.intervalSec;
     if (t.script.script === "") {
       ctx.diags.error(ctx.pos(path), `vrrp_script "${name}" has no script`);
@@ -322,15 +326,15 @@ function namedSection(ctx: Ctx, section: string, name: string, body: Table, path
   } else if (section === "track_file") {
     ctx.positions.set(`trackfile:${name}`, ctx.pos(path));
     const tf = defaultTrackFile(name);
-    ctx.apply(body, TRACK_FILE_FIELDS, tf, path, `trackfile:${name}`);
+    ctx.apply(body, TRACK_FILE, tf, path, `trackfile:${name}`);
     if (tf.file === "") ctx.diags.error(ctx.pos(path), `track_file "${name}" has no file`);
     c.trackFiles.push(tf);
   } else {
     const key = `syncgroup:${name}`;
     ctx.positions.set(key, ctx.pos(path));
-    const g = { name, members: [] as string[], notify: {} };
-    ctx.apply(body, SYNC_GROUP_FIELDS, g, path, key);
+    const g: SyncGroupTarget = { name, members: [], notify: {}, key };
+    ctx.apply(body, SYNC_GROUP, g, path, key);
     g.members.forEach((m) => ctx.positions.set(`${key}:member:${m}`, ctx.pos([...path, "group"])));
-    c.syncGroups.push(g);
+    c.syncGroups.push({ name, members: g.members, notify: g.notify });
   }
 }

@@ -1,0 +1,847 @@
+/**
+ * The one keyword table. Each section lists its keywords once: how keepalived.conf spells and
+ * reads them, the TOML key and type, how they set and read the typed config, and what the docs
+ * say. The keepalived parser (keepalived.ts), the TOML schema (schema.ts), `vrrp convert`
+ * (convert.ts) and the keyword reference in docs/config.md (docs.ts) are all derived from it.
+ * keepalived keywords vrrp does not honour are listed too, with what happens to them.
+ */
+import type {
+  GlobalConfig,
+  InstanceConfig,
+  NotifyConfig,
+  SyncGroupConfig,
+  TrackFileConfig,
+  TrackRef,
+  VipConfig,
+  VrrpScriptConfig,
+} from "./model.ts";
+import type { Diagnostics } from "./diagnostics.ts";
+import type { SourcePos } from "./model.ts";
+import type { Stmt } from "./tree.ts";
+import type { Token } from "./lexer.ts";
+import { formatVip, parseTrackWords } from "./entries.ts";
+
+/** A TOML value as smol-toml gives it (only the shapes this schema uses). */
+export type TomlValue = string | number | boolean | TomlValue[] | { [k: string]: TomlValue };
+
+/** What a keyword holds; both front ends check values against it. */
+export type Kind =
+  | { type: "string" }
+  /** the rest of the keepalived line (a command); a string in TOML */
+  | { type: "command" }
+  | { type: "int"; min: number; max: number }
+  | { type: "number"; min: number; max: number }
+  /** keepalived: the bare keyword, or with true/false/on/off/yes/no */
+  | { type: "bool" }
+  | { type: "enum"; values: readonly string[] }
+  /** keepalived: a block, one word per line */
+  | { type: "strings" }
+  | { type: "vips" }
+  | { type: "tracks" };
+
+/** What the keepalived reader offers a keyword's own read function (keepalived.ts implements it). */
+export interface Reader {
+  readonly diags: Diagnostics;
+  /** records where `key` was first written */
+  at(key: string, pos: SourcePos): void;
+  arg(s: Stmt): string | undefined;
+  rest(s: Stmt): string | undefined;
+  int(s: Stmt, min: number, max: number): number | undefined;
+  num(s: Stmt, min: number, max: number): number | undefined;
+  flag(s: Stmt): boolean | undefined;
+  needBlock(s: Stmt): Stmt[];
+  unknown(s: Stmt, where: string, names: string[]): void;
+}
+
+/** Where a keyword exists: both formats, keepalived.conf only, or TOML only. */
+export type Form = "both" | "keepalived" | "toml";
+
+/** One keyword vrrp reads. */
+export interface Keyword<T> {
+  /** keepalived.conf spelling (for TOML-only keys, the TOML key) */
+  kw: string;
+  /** TOML key when it differs from `kw` */
+  toml?: string;
+  /** default "both" */
+  form?: Form;
+  kind: Kind;
+  /** `v` has already been checked against `kind` (vips and tracks arrive parsed) */
+  set(t: T, v: unknown): void;
+  /** list kinds in keepalived.conf: a second block adds to the first */
+  add?(t: T, items: unknown[]): void;
+  /** the value as TOML, undefined when unset */
+  get(t: T): TomlValue | undefined;
+  /** keepalived syntax the kind's reader does not cover */
+  read?(s: Stmt, t: T, r: Reader): void;
+  /** keepalived lines for the value, when the kind's printer does not fit; [] to print nothing */
+  write?(t: T, base: T): string[];
+  /** position key of each list entry (`KEY:posKey:INDEX`); default: by name for tracks */
+  entryKey?: string;
+  /** printed by `convert` even at its default */
+  always?: boolean;
+  /** vrrp's own keyword (keepalived does not know it) */
+  own?: boolean;
+  /** the docs: syntax hint after the keyword, meaning, default */
+  syntax?: string;
+  doc: string;
+  def?: string;
+}
+
+/** What vrrp does with a keepalived keyword it accepts but does not honour. */
+export interface Unhonoured {
+  kw: string;
+  /** note: harmless; warning: behaviour differs from keepalived's; error: refused */
+  severity: "note" | "warning" | "error";
+  /** the diagnostic, after the quoted keyword */
+  message: string;
+}
+
+/** One keyword block of keepalived.conf and its TOML section. */
+export interface Section<T> {
+  /** keepalived block keyword(s), e.g. `vrrp_instance NAME` */
+  block: string;
+  /** TOML section, e.g. `[instance.NAME]` */
+  tomlSection: string;
+  keywords: Keyword<T>[];
+  unhonoured: Unhonoured[];
+  /** TOML key -> keyword (derived) */
+  readonly byToml: Map<string, Keyword<T>>;
+  /** keepalived keyword -> keyword (derived) */
+  readonly byKw: Map<string, Keyword<T>>;
+  readonly unhonouredByKw: Map<string, Unhonoured>;
+}
+
+/** The TOML key of `k`, or undefined when it has no TOML form. */
+export function tomlKey<T>(k: Keyword<T>): string | undefined {
+  return k.form === "keepalived" ? undefined : k.toml ?? k.kw;
+}
+
+function section<T>(
+  block: string,
+  tomlSection: string,
+  keywords: Keyword<T>[],
+  unhonoured: Unhonoured[],
+  tomlOf: (kw: string) => string = (kw) => kw,
+): Section<T> {
+  for (const k of keywords) if (k.toml === undefined && k.form !== "toml") k.toml = tomlOf(k.kw);
+  const byToml = new Map<string, Keyword<T>>();
+  const byKw = new Map<string, Keyword<T>>();
+  for (const k of keywords) {
+    const t = tomlKey(k);
+    if (t !== undefined) byToml.set(t, k);
+    if (k.form !== "toml") byKw.set(k.kw, k);
+  }
+  return {
+    block,
+    tomlSection,
+    keywords,
+    unhonoured,
+    byToml,
+    byKw,
+    unhonouredByKw: new Map(unhonoured.map((u) => [u.kw, u])),
+  };
+}
+
+// ---- building blocks -------------------------------------------------------------------------
+
+const str = { type: "string" } as const;
+const command = { type: "command" } as const;
+const bool = { type: "bool" } as const;
+const int = (min: number, max: number) => ({ type: "int", min, max }) as const;
+const num = (min: number, max: number) => ({ type: "number", min, max }) as const;
+
+type Doc = Pick<
+  Keyword<unknown>,
+  "doc" | "def" | "syntax" | "own" | "always" | "toml" | "entryKey"
+>;
+
+/** A keyword that reads and writes one property of the target. */
+function prop<T, K extends keyof T>(kw: string, kind: Kind, key: K, doc: Doc): Keyword<T> {
+  return {
+    kw,
+    kind,
+    set: (t, v) => t[key] = v as T[K],
+    get: (t) => t[key] as TomlValue | undefined,
+    ...doc,
+  };
+}
+
+/** A word as keepalived reads it back: quoted when it holds blanks or starts a comment. */
+export function word(s: string): string {
+  if (s !== "" && !/[\s"'{}]/.test(s) && !/^[!#]|^\/\//.test(s)) return s;
+  return s.includes('"') ? `'${s}'` : `"${s}"`;
+}
+
+/** `head { lines }`, indented by four. */
+export function block(head: string, lines: string[]): string[] {
+  return [`${head} {`, ...lines.map((l) => `    ${l}`), `}`];
+}
+
+/** The words of a statement, keyword first. */
+export function tokenWords(s: Stmt): string[] {
+  return [s.keyword, ...s.args].map((t: Token) => t.text);
+}
+
+const NOTIFY_KINDS: [string, keyof NotifyConfig, string][] = [
+  ["notify", "notify", "run on every state change with `GROUP|INSTANCE NAME STATE PRIORITY`"],
+  ["notify_master", "master", "run on becoming master"],
+  ["notify_backup", "backup", "run on becoming backup"],
+  ["notify_fault", "fault", "run on entering fault"],
+  ["notify_stop", "stop", "run when the instance stops"],
+];
+
+function notifyKeywords<T>(get: (t: T) => NotifyConfig): Keyword<T>[] {
+  return NOTIFY_KINDS.map(([kw, f, doc]) => ({
+    kw,
+    kind: command,
+    set: (t: T, v: unknown) => get(t)[f] = v as string,
+    get: (t: T) => get(t)[f],
+    syntax: "COMMAND",
+    doc,
+  }));
+}
+
+/** `weight N [reverse]` in keepalived; `weight` and `reverse` keys in TOML. */
+function weightKeywords<T>(
+  what: string,
+  kind: Kind,
+  get: (t: T) => { weight: number; reverse: boolean },
+  put: (t: T, w: { weight?: number; reverse?: boolean }) => void,
+  printAlways: (t: T) => boolean,
+  doc: Doc,
+): Keyword<T>[] {
+  return [{
+    kw: "weight",
+    kind,
+    set: (t, v) => put(t, { weight: v as number }),
+    get: (t) => get(t).weight,
+    read: (s, t, r) => {
+      // the `weight N [reverse]` grammar of track entries, after a placeholder name
+      const w = parseTrackWords(["_", "weight", ...s.args.map((a) => a.text)]);
+      if (w.error !== undefined) r.diags.error(s.keyword.pos, `${what} ${w.error}`);
+      if (what === "vrrp_script") { for (const m of w.warnings) r.diags.warning(s.keyword.pos, m); }
+      if (w.value?.weight === undefined) return;
+      put(t, { weight: w.value.weight, reverse: w.value.reverse === true });
+    },
+    write: (t, base) => {
+      const v = get(t);
+      if (!printAlways(t) && v.weight === get(base).weight && !v.reverse) return [];
+      return [`weight ${v.weight}${v.reverse ? " reverse" : ""}`];
+    },
+    syntax: "N [reverse]",
+    ...doc,
+  }, {
+    kw: "reverse",
+    form: "toml",
+    kind: bool,
+    set: (t, v) => put(t, { reverse: v as boolean }),
+    get: (t) => get(t).reverse,
+    doc: "keepalived's `weight N reverse`",
+    def: "false",
+  }];
+}
+
+function many(names: string[], severity: Unhonoured["severity"], message: string): Unhonoured[] {
+  return names.map((kw) => ({ kw, severity, message }));
+}
+
+const IGNORED = "ignored: vrrp sends no mail, SNMP or D-Bus";
+const NO_EFFECT = "accepted; it has no effect in vrrp";
+const UNSUPPORTED = "is not supported by vrrp; ignored";
+
+// ---- global_defs -----------------------------------------------------------------------------
+
+/** `global_defs` / `[global]`. TOML keys drop the `vrrp_` prefix. */
+export const GLOBAL: Section<GlobalConfig> = section<GlobalConfig>("global_defs", "[global]", [
+  prop("router_id", str, "routerId", { doc: "name of this router in logs", def: "—" }),
+  prop("vrrp_version", int(2, 3), "vrrpVersion", {
+    toml: "vrrp_version",
+    doc: "default VRRP version of every instance (3 is an error, see below)",
+    def: "2",
+  }),
+  prop("vrrp_garp_master_delay", int(0, 255), "garpMasterDelaySec", {
+    doc: "seconds after becoming master before the second burst of gratuitous ARPs",
+    def: "5",
+  }),
+  prop("vrrp_garp_master_repeat", int(1, 255), "garpMasterRepeat", {
+    doc: "gratuitous ARPs per burst",
+    def: "5",
+  }),
+  prop("vrrp_garp_master_refresh", int(0, 86400), "garpMasterRefreshSec", {
+    doc: "seconds between gratuitous ARP refreshes while master, 0 = off",
+    def: "0",
+  }),
+  prop("vrrp_garp_master_refresh_repeat", int(1, 255), "garpMasterRefreshRepeat", {
+    doc: "gratuitous ARPs per refresh",
+    def: "1",
+  }),
+  prop("vrrp_higher_prio_send_advert", bool, "higherPrioSendAdvert", {
+    syntax: "[true|false]",
+    doc: "a master that hears a higher priority sends one last advert before stepping down",
+    def: "**true** (keepalived: false)",
+  }),
+  prop("script_user", command, "scriptUser", {
+    syntax: "USER [GROUP]",
+    doc: "default user for scripts",
+    def: "—",
+  }),
+  prop("enable_script_security", bool, "enableScriptSecurity", {
+    doc: "refuse unsafe root scripts",
+    def: "false",
+  }),
+  prop("vrrp_mcast_group4", str, "mcastGroup4", {
+    doc: "IPv4 multicast group of adverts",
+    def: "`224.0.0.18`",
+  }),
+  prop("vrrp_control_socket", str, "controlSocket", {
+    own: true,
+    syntax: "PATH",
+    doc: "control socket of `vrrp status` and friends",
+    def: "`/run/vrrp/vrrp.sock`",
+  }),
+  prop("vrrp_state_dir", str, "stateDir", {
+    own: true,
+    syntax: "DIR",
+    doc: "where administrative state is kept",
+    def: "`/var/lib/vrrp`",
+  }),
+  prop("vrrp_script_timeout", int(1, 3600), "scriptTimeoutSec", {
+    own: true,
+    syntax: "SEC",
+    doc: "notify scripts running longer are killed",
+    def: "10",
+  }),
+], [
+  ...many(
+    [
+      "notification_email",
+      "notification_email_from",
+      "smtp_server",
+      "smtp_helo_name",
+      "smtp_connect_timeout",
+      "smtp_alert",
+      "smtp_alert_vrrp",
+      "email_faults",
+      "enable_snmp_vrrp",
+      "enable_snmp_keepalived",
+      "enable_snmp_checker",
+      "enable_snmp_rfc",
+      "enable_snmp_rfcv2",
+      "enable_snmp_rfcv3",
+      "enable_traps",
+      "snmp_socket",
+      "enable_dbus",
+      "dbus_service_name",
+    ],
+    "note",
+    IGNORED,
+  ),
+  ...many(
+    [
+      "vrrp_garp_interval",
+      "vrrp_gna_interval",
+      "vrrp_garp_lower_prio_delay",
+      "vrrp_garp_lower_prio_repeat",
+      "vrrp_lower_prio_no_advert",
+      "vrrp_skip_check_adv_addr",
+      "vrrp_priority",
+      "vrrp_no_swap",
+      "vrrp_rt_priority",
+      "vrrp_cpu_affinity",
+      "max_auto_priority",
+      "lvs_id",
+      "lvs_flush",
+      "lvs_timeouts",
+    ],
+    "note",
+    NO_EFFECT,
+  ),
+  ...many(
+    [
+      "vrrp_strict",
+      "vrrp_iptables",
+      "vrrp_ipsets",
+      "vrrp_mcast_group6",
+      "default_interface",
+      "lvs_sync_daemon",
+      "dynamic_interfaces",
+      "nftables",
+    ],
+    "warning",
+    UNSUPPORTED,
+  ),
+], (kw) => kw.replace(/^vrrp_/, ""));
+
+// ---- vrrp_instance ---------------------------------------------------------------------------
+
+/** What an instance is read into: the instance and the fields it set itself. */
+export interface InstanceTarget {
+  inst: InstanceConfig;
+  explicit: Set<string>;
+  /** prefix of its position keys, `instance:NAME` */
+  key: string;
+}
+
+function iprop<K extends keyof InstanceConfig>(
+  kw: string,
+  kind: Kind,
+  key: K,
+  doc: Doc,
+): Keyword<InstanceTarget> {
+  return {
+    kw,
+    kind,
+    set: (t, v) => {
+      t.inst[key] = v as InstanceConfig[K];
+      t.explicit.add(key);
+    },
+    get: (t) => t.inst[key] as TomlValue | undefined,
+    ...doc,
+  };
+}
+
+/** A list-valued instance field read from a block of entries. */
+function ilist(
+  kw: string,
+  kind: { type: "vips" } | { type: "tracks" },
+  key: "vips" | "excludedVips" | "trackInterfaces" | "trackScripts" | "trackFiles",
+  doc: Doc,
+): Keyword<InstanceTarget> {
+  const toToml = kind.type === "vips"
+    ? (v: unknown) => formatVip(v as VipConfig)
+    : (v: unknown) => trackToToml(v as TrackRef);
+  return {
+    kw,
+    kind,
+    set: (t, v) => (t.inst[key] as unknown[]) = v as unknown[],
+    add: (t, v) => (t.inst[key] as unknown[]).push(...v),
+    get: (t) => (t.inst[key] as unknown[]).map(toToml),
+    ...doc,
+  };
+}
+
+/** A track reference goes out as its name, or a table when it has a weight. */
+export function trackToToml(r: TrackRef): TomlValue {
+  if (r.weight === undefined) return r.name;
+  const t: Record<string, TomlValue> = { name: r.name, weight: r.weight };
+  if (r.reverse) t.reverse = true;
+  return t;
+}
+
+function authRead(s: Stmt, t: InstanceTarget, r: Reader, key: string): void {
+  let type: string | undefined;
+  let pass: string | undefined;
+  for (const e of r.needBlock(s)) {
+    if (e.keyword.text === "auth_type") {
+      const v = r.arg(e);
+      if (v === undefined) continue;
+      if (v !== "PASS" && v !== "AH") {
+        r.diags.error(e.args[0].pos, `auth_type must be PASS or AH, got "${v}"`);
+        continue;
+      }
+      type = v;
+      r.at(`${key}:auth_type`, e.keyword.pos);
+    } else if (e.keyword.text === "auth_pass") {
+      pass = r.arg(e);
+      r.at(`${key}:auth_pass`, e.keyword.pos);
+    } else r.unknown(e, "authentication", ["auth_type", "auth_pass"]);
+  }
+  if (type === undefined) {
+    if (pass !== undefined) {
+      r.diags.warning(s.keyword.pos, "auth_pass without auth_type: no authentication is used");
+    }
+    t.inst.auth = { type: "none" };
+    return;
+  }
+  if (pass === undefined) {
+    r.diags.error(s.keyword.pos, `auth_type ${type} needs an auth_pass`);
+    pass = "";
+  }
+  t.inst.auth = { type: type === "PASS" ? "pass" : "ah", password: pass };
+}
+
+/** `vrrp_instance NAME` / `[instance.NAME]`. */
+export const INSTANCE: Section<InstanceTarget> = section<InstanceTarget>(
+  "vrrp_instance NAME",
+  "[instance.NAME]",
+  [
+    {
+      ...iprop("state", { type: "enum", values: ["MASTER", "BACKUP"] }, "initialState", {
+        syntax: "MASTER|BACKUP",
+        doc: "a hint; the election decides unless priority is 255",
+        def: '`"BACKUP"`',
+        always: true,
+      }),
+      read: (s, t, r) => {
+        const v = r.arg(s);
+        if (v === undefined) return;
+        if (v !== "MASTER" && v !== "BACKUP") {
+          r.diags.error(s.args[0].pos, `state must be MASTER or BACKUP, got "${v}"`);
+          return;
+        }
+        t.inst.initialState = v;
+        t.explicit.add("initialState");
+      },
+    },
+    iprop("interface", str, "interface", {
+      doc: "the interface",
+      def: "**required**",
+      always: true,
+    }),
+    iprop("virtual_router_id", int(-1e9, 1e9), "vrid", {
+      doc: "int 1–255",
+      def: "**required**",
+      always: true,
+    }),
+    iprop("priority", int(-1e9, 1e9), "priority", { doc: "int 1–255", def: "100", always: true }),
+    iprop("advert_int", num(-1e9, 1e9), "advertIntervalSec", {
+      doc: "number, seconds (VRRPv2: whole, 1–255)",
+      def: "1",
+      always: true,
+    }),
+    iprop("version", int(2, 3), "version", { doc: "2 or 3", def: "global `vrrp_version`" }),
+    {
+      kw: "authentication",
+      form: "keepalived",
+      kind: str,
+      set: () => {},
+      get: () => undefined,
+      read: (s, t, r) => authRead(s, t, r, t.key),
+      write: (t) =>
+        t.inst.auth.type === "none" ? [] : block("authentication", [
+          `auth_type ${t.inst.auth.type === "pass" ? "PASS" : "AH"}`,
+          `auth_pass ${word(t.inst.auth.password)}`,
+        ]),
+      syntax: "{ auth_type PASS|AH; auth_pass }",
+      doc: "TOML: `auth_type` and `auth_pass`",
+    },
+    {
+      kw: "auth_type",
+      form: "toml",
+      kind: { type: "enum", values: ["NONE", "PASS", "AH"] },
+      set: (t, v) => {
+        const pw = t.inst.auth.type === "none" ? "" : t.inst.auth.password;
+        t.inst.auth = v === "NONE"
+          ? { type: "none" }
+          : { type: v === "PASS" ? "pass" : "ah", password: pw };
+      },
+      get: (t) => t.inst.auth.type === "none" ? undefined : t.inst.auth.type.toUpperCase(),
+      doc: '`"NONE"`, `"PASS"`, `"AH"`',
+      def: "none",
+    },
+    {
+      kw: "auth_pass",
+      form: "toml",
+      kind: str,
+      // the TOML front end applies auth_type first, so the type is known here
+      set: (t, v) => {
+        if (t.inst.auth.type !== "none") t.inst.auth.password = v as string;
+      },
+      get: (t) => t.inst.auth.type === "none" ? undefined : t.inst.auth.password,
+      doc: "string",
+      def: "—",
+    },
+    ilist("virtual_ipaddress", { type: "vips" }, "vips", {
+      syntax: "{ ADDR[/P] [dev IF] … }",
+      entryKey: "vip",
+      doc: 'the VIPs; TOML: `"ADDR[/P] [dev IF] …"` strings or `{address, brd, dev, scope, label}`',
+      def: "[]",
+    }),
+    ilist("virtual_ipaddress_excluded", { type: "vips" }, "excludedVips", {
+      syntax: "{ … }",
+      doc: "as `virtual_ipaddress`",
+      def: "[]",
+    }),
+    {
+      ...iprop("preempt", bool, "preempt", { doc: "bool", def: "true" }),
+      write: (t, base) =>
+        t.inst.preempt === base.inst.preempt ? [] : [t.inst.preempt ? "preempt" : "nopreempt"],
+    },
+    {
+      kw: "nopreempt",
+      form: "keepalived",
+      kind: bool,
+      set: () => {},
+      get: () => undefined,
+      read: (_s, t) => {
+        t.inst.preempt = false;
+        t.explicit.add("preempt");
+      },
+      write: () => [],
+      doc: "TOML: `preempt = false`",
+    },
+    iprop("preempt_delay", num(0, 1000), "preemptDelaySec", {
+      doc: "number 0–1000, seconds",
+      def: "0",
+    }),
+    iprop("garp_master_delay", int(0, 255), "garpMasterDelaySec", {
+      doc: "as in global",
+      def: "the global value",
+    }),
+    iprop("garp_master_repeat", int(1, 255), "garpMasterRepeat", {
+      doc: "as in global",
+      def: "the global value",
+    }),
+    iprop("garp_master_refresh", int(0, 86400), "garpMasterRefreshSec", {
+      doc: "as in global",
+      def: "the global value",
+    }),
+    iprop("garp_master_refresh_repeat", int(1, 255), "garpMasterRefreshRepeat", {
+      doc: "as in global",
+      def: "the global value",
+    }),
+    iprop("higher_prio_send_advert", bool, "higherPrioSendAdvert", {
+      doc: "as in global",
+      def: "the global value",
+    }),
+    iprop("mcast_src_ip", str, "mcastSrcIp", { doc: "IPv4 string", def: "—" }),
+    iprop("unicast_src_ip", str, "unicastSrcIp", { doc: "IPv4 string", def: "—" }),
+    {
+      ...iprop("unicast_peer", { type: "strings" }, "unicastPeers", {
+        syntax: "{ ADDR… }",
+        doc: "array of IPv4 strings",
+        def: "[]",
+      }),
+      read: (s, t, r) => {
+        const key = t.key;
+        for (const e of r.needBlock(s)) {
+          r.at(`${key}:unicast_peer:${t.inst.unicastPeers.length}`, e.keyword.pos);
+          t.inst.unicastPeers.push(e.keyword.text);
+          if (e.args.length > 0) {
+            r.diags.warning(e.args[0].pos, `unicast_peer options are not supported; ignored`);
+          }
+        }
+      },
+    },
+    ilist("track_interface", { type: "tracks" }, "trackInterfaces", {
+      syntax: "{ NAME [weight N [reverse]] }",
+      doc: "array of names or `{name, weight, reverse}` tables",
+      def: "[]",
+    }),
+    ilist("track_script", { type: "tracks" }, "trackScripts", {
+      syntax: "{ NAME [weight N [reverse]] }",
+      doc: "as `track_interface`",
+      def: "[]",
+    }),
+    ilist("track_file", { type: "tracks" }, "trackFiles", {
+      syntax: "{ NAME [weight N [reverse]] }",
+      doc: "as `track_interface`",
+      def: "[]",
+    }),
+    ...notifyKeywords<InstanceTarget>((t) => t.inst.notify),
+    iprop("smtp_alert", bool, "smtpAlert", { doc: "bool", def: "false" }),
+    iprop("dont_track_primary", bool, "dontTrackPrimary", { doc: "bool", def: "false" }),
+    {
+      ...iprop("accept", bool, "accept", { doc: "bool", def: "false" }),
+      read: (_s, t) => {
+        t.inst.accept = true;
+        t.explicit.add("accept");
+      },
+      write: (t) => t.inst.accept ? ["accept"] : [],
+    },
+    {
+      kw: "no_accept",
+      form: "keepalived",
+      kind: bool,
+      set: () => {},
+      get: () => undefined,
+      read: (_s, t) => {
+        t.inst.accept = false;
+        t.explicit.add("accept");
+      },
+      write: () => [],
+      doc: "TOML: `accept = false`",
+    },
+  ],
+  many(
+    [
+      "use_vmac",
+      "vmac_xmit_base",
+      "native_ipv6",
+      "virtual_routes",
+      "virtual_rules",
+      "track_process",
+      "track_bfd",
+      "strict_mode",
+      "unicast_ttl",
+      "garp_lower_prio_delay",
+      "garp_lower_prio_repeat",
+      "lower_prio_no_advert",
+      "notify_master_rx_lower_pri",
+      "kernel_rx_buf_size",
+      "debug",
+      "lvs_sync_daemon_interface",
+    ],
+    "warning",
+    UNSUPPORTED,
+  ),
+);
+
+// ---- vrrp_script, track_file, vrrp_sync_group ------------------------------------------------
+
+/** What a script is read into. */
+export interface ScriptTarget {
+  script: VrrpScriptConfig;
+  timeoutSet: boolean;
+}
+
+function sprop<K extends keyof VrrpScriptConfig>(
+  kw: string,
+  kind: Kind,
+  key: K,
+  doc: Doc,
+): Keyword<ScriptTarget> {
+  return {
+    kw,
+    kind,
+    set: (t, v) => {
+      t.script[key] = v as VrrpScriptConfig[K];
+      if (key === "timeoutSec") t.timeoutSet = true;
+    },
+    get: (t) => t.script[key] as TomlValue | undefined,
+    ...doc,
+  };
+}
+
+/** `vrrp_script NAME` / `[script.NAME]`. */
+export const SCRIPT: Section<ScriptTarget> = section<ScriptTarget>(
+  "vrrp_script NAME",
+  "[script.NAME]",
+  [
+    {
+      ...sprop("script", command, "script", { doc: "command line", def: "**required**" }),
+      always: true,
+    },
+    sprop("interval", int(1, 86400), "intervalSec", { doc: "int seconds", def: "1" }),
+    sprop("timeout", int(1, 86400), "timeoutSec", {
+      doc: "int seconds",
+      def: "= interval (as keepalived)",
+    }),
+    sprop("rise", int(1, 1e6), "rise", { doc: "int", def: "1" }),
+    sprop("fall", int(1, 1e6), "fall", { doc: "int", def: "1" }),
+    ...weightKeywords<ScriptTarget>(
+      "vrrp_script",
+      int(-254, 254),
+      (t) => ({ weight: t.script.weight, reverse: t.script.weightReverse }),
+      (t, w) => {
+        if (w.weight !== undefined) t.script.weight = w.weight;
+        if (w.reverse !== undefined) t.script.weightReverse = w.reverse;
+      },
+      () => false,
+      { doc: "int −254…254", def: "0" },
+    ),
+    {
+      ...sprop("init_fail", bool, "initFail", { doc: "bool", def: "false (start as OK)" }),
+      read: (_s, t) => t.script.initFail = true,
+      write: (t) => t.script.initFail ? ["init_fail"] : [],
+    },
+    { ...sprop("user", command, "user", { syntax: "USER [GROUP]", doc: "string", def: "—" }) },
+  ],
+  [],
+);
+
+/** `track_file NAME` (also `vrrp_track_file`) / `[track_file.NAME]`. */
+export const TRACK_FILE: Section<TrackFileConfig> = section<TrackFileConfig>(
+  "track_file NAME",
+  "[track_file.NAME]",
+  [
+    { ...prop("file", str, "file", { doc: "string", def: "**required**" }), always: true },
+    ...weightKeywords<TrackFileConfig>(
+      "track_file",
+      int(-2147483647, 2147483647),
+      (t) => ({ weight: t.weight, reverse: t.weightReverse }),
+      (t, w) => {
+        if (w.weight !== undefined) t.weight = w.weight;
+        if (w.reverse !== undefined) t.weightReverse = w.reverse;
+      },
+      (t) => t.weight !== 1 || t.weightReverse,
+      { doc: "int", def: "1" },
+    ),
+    {
+      ...prop("init_file", int(-2147483647, 2147483647), "initValue", {
+        syntax: "[VALUE] [overwrite]",
+        doc: "int",
+        def: "— (not created)",
+      }),
+      read: (s, t, r) => {
+        const v = s.args[0]?.text;
+        if (v !== undefined && v !== "overwrite") {
+          if (!/^-?\d+$/.test(v)) {
+            r.diags.error(s.args[0].pos, `init_file value must be a whole number, got "${v}"`);
+            return;
+          }
+          t.initValue = Number(v);
+        } else t.initValue = 0;
+      },
+    },
+  ],
+  [],
+);
+
+/** What a sync group is read into. */
+export interface SyncGroupTarget extends SyncGroupConfig {
+  key: string;
+}
+
+/** `vrrp_sync_group NAME` / `[sync_group.NAME]`. */
+export const SYNC_GROUP: Section<SyncGroupTarget> = section<SyncGroupTarget>(
+  "vrrp_sync_group NAME",
+  "[sync_group.NAME]",
+  [
+    {
+      ...prop<SyncGroupTarget, "members">("group", { type: "strings" }, "members", {
+        syntax: "{ INSTANCE… }",
+        doc: "array of instance names",
+        def: "[]",
+        always: true,
+      }),
+      read: (s, g, r) => {
+        for (const e of r.needBlock(s)) {
+          for (const tok of [e.keyword, ...e.args]) {
+            r.at(`${g.key}:member:${tok.text}`, tok.pos);
+            g.members.push(tok.text);
+          }
+        }
+      },
+    },
+    ...notifyKeywords<SyncGroupTarget>((g) => g.notify),
+  ],
+  [
+    { kw: "smtp_alert", severity: "note", message: IGNORED },
+    ...many(
+      [
+        "track_interface",
+        "track_script",
+        "track_file",
+        "global_tracking",
+        "sync_group_tracking_weight",
+      ],
+      "warning",
+      UNSUPPORTED,
+    ),
+  ],
+);
+
+/** Top-level keepalived blocks vrrp skips, with what it says. */
+export const TOP_UNHONOURED: Unhonoured[] = [
+  ...many(
+    [
+      "static_ipaddress",
+      "static_routes",
+      "static_rules",
+      "garp_group",
+      "vrrp_track_process",
+      "net_namespace",
+      "linkbeat_use_polling",
+      "bfd_instance",
+    ],
+    "warning",
+    UNSUPPORTED,
+  ),
+];
+
+/** LVS blocks: skipped whole, with one note for the file. */
+export const LVS_BLOCKS = ["virtual_server", "virtual_server_group"];
+
+/** Every section, in the order the docs list them. */
+export const SECTIONS = [GLOBAL, INSTANCE, SCRIPT, TRACK_FILE, SYNC_GROUP] as const;
