@@ -38,6 +38,8 @@ function kindText(k: Kind): string {
       return "array of addresses";
     case "tracks":
       return "array of names or tables";
+    case "notify":
+      return "command line or `{command, user, group}`";
   }
 }
 

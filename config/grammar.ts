@@ -9,6 +9,7 @@ import type {
   GlobalConfig,
   InstanceConfig,
   NotifyConfig,
+  NotifyScript,
   SyncGroupConfig,
   TrackFileConfig,
   TrackRef,
@@ -37,7 +38,9 @@ export type Kind =
   /** keepalived: a block, one word per line */
   | { type: "strings" }
   | { type: "vips" }
-  | { type: "tracks" };
+  | { type: "tracks" }
+  /** keepalived: `CMD [USER [GROUP]]`; TOML: the command, or `{command, user, group}` */
+  | { type: "notify" };
 
 /** What the keepalived reader offers a keyword's own read function (keepalived.ts implements it). */
 export interface Reader {
@@ -190,15 +193,96 @@ const NOTIFY_KINDS: [string, keyof NotifyConfig, string][] = [
   ["notify_stop", "stop", "run when the instance stops"],
 ];
 
+/** A notify script as TOML: the command alone, or a table when it names a user. */
+export function notifyToToml(n: NotifyScript): TomlValue {
+  if (n.user === undefined) return n.command;
+  const t: Record<string, TomlValue> = { command: n.command, user: n.user };
+  if (n.group !== undefined) t.group = n.group;
+  return t;
+}
+
 function notifyKeywords<T>(get: (t: T) => NotifyConfig): Keyword<T>[] {
   return NOTIFY_KINDS.map(([kw, f, doc]) => ({
     kw,
-    kind: command,
-    set: (t: T, v: unknown) => get(t)[f] = v as string,
-    get: (t: T) => get(t)[f],
-    syntax: "COMMAND",
-    doc,
+    kind: { type: "notify" } as const,
+    set: (t: T, v: unknown) => get(t)[f] = v as NotifyScript,
+    get: (t: T) => {
+      const n = get(t)[f];
+      return n === undefined ? undefined : notifyToToml(n);
+    },
+    read: (s: Stmt, t: T, r: Reader) => {
+      // keepalived: the first word (or quoted string) is the command line; the next two are
+      // the user and group to run it as, never arguments
+      if (s.args.length === 0) {
+        r.diags.error(s.keyword.pos, `"${kw}" needs a value`);
+        return;
+      }
+      const [cmd, user, group, ...extra] = s.args;
+      if (extra.length > 0) {
+        r.diags.warning(
+          extra[0].pos,
+          `${kw}: words after the user and group are ignored (as keepalived does)`,
+        );
+      }
+      const n: NotifyScript = { command: cmd.text };
+      if (user !== undefined) n.user = user.text;
+      if (group !== undefined) n.group = group.text;
+      get(t)[f] = n;
+    },
+    write: (t: T) => {
+      const n = get(t)[f];
+      if (n === undefined) return [];
+      const who = [n.user, n.group].filter((x) => x !== undefined).map((x) => word(x!));
+      return [[kw, word(n.command), ...who].join(" ")];
+    },
+    syntax: "CMD [USER [GROUP]]",
+    doc: `${doc}; CMD is one word or a quoted command line, USER and GROUP whom it runs as`,
   }));
+}
+
+/** `KW USER [GROUP]` in keepalived; two string keys in TOML. */
+function userGroupKeywords<T>(
+  kw: string,
+  tomlUser: string,
+  tomlGroup: string,
+  get: (t: T) => { user?: string; group?: string },
+  put: (t: T, v: { user?: string; group?: string }) => void,
+  doc: string,
+): Keyword<T>[] {
+  return [{
+    kw,
+    toml: tomlUser,
+    kind: str,
+    set: (t, v) => put(t, { user: v as string }),
+    get: (t) => get(t).user,
+    read: (s, t, r) => {
+      if (s.args.length === 0) {
+        r.diags.error(s.keyword.pos, `"${kw}" needs a user`);
+        return;
+      }
+      const user = s.args[0].text;
+      if (s.args.length > 2) {
+        r.diags.warning(s.args[2].pos, `extra arguments after "${kw} USER GROUP" ignored`);
+      }
+      put(t, s.args.length > 1 ? { user, group: s.args[1].text } : { user });
+    },
+    write: (t) => {
+      const v = get(t);
+      if (v.user === undefined) return [];
+      return [[kw, word(v.user), ...(v.group !== undefined ? [word(v.group)] : [])].join(" ")];
+    },
+    syntax: "USER [GROUP]",
+    doc: `${doc}; GROUP defaults to the user's primary group`,
+    def: "—",
+  }, {
+    kw: tomlGroup,
+    form: "toml",
+    kind: str,
+    set: (t, v) => put(t, { group: v as string }),
+    get: (t) => get(t).group,
+    doc: `the GROUP of \`${kw}\``,
+    def: "the user's primary group",
+  }];
 }
 
 /** `weight N [reverse]` in keepalived; `weight` and `reverse` keys in TOML. */
@@ -280,11 +364,17 @@ export const GLOBAL: Section<GlobalConfig> = section<GlobalConfig>("global_defs"
     doc: "a master that hears a higher priority sends one last advert before stepping down",
     def: "**true** (keepalived: false)",
   }),
-  prop("script_user", command, "scriptUser", {
-    syntax: "USER [GROUP]",
-    doc: "default user for scripts",
-    def: "—",
-  }),
+  ...userGroupKeywords<GlobalConfig>(
+    "script_user",
+    "script_user",
+    "script_group",
+    (g) => ({ user: g.scriptUser, group: g.scriptGroup }),
+    (g, v) => {
+      if ("user" in v) g.scriptUser = v.user;
+      if ("group" in v) g.scriptGroup = v.group;
+    },
+    "default user of scripts (without it: `keepalived_script` if that user exists, else root)",
+  ),
   prop("enable_script_security", bool, "enableScriptSecurity", {
     doc: "refuse unsafe root scripts",
     def: "false",
@@ -735,7 +825,17 @@ export const SCRIPT: Section<ScriptTarget> = section<ScriptTarget>(
       read: (_s, t) => t.script.initFail = true,
       write: (t) => t.script.initFail ? ["init_fail"] : [],
     },
-    { ...sprop("user", command, "user", { syntax: "USER [GROUP]", doc: "string", def: "—" }) },
+    ...userGroupKeywords<ScriptTarget>(
+      "user",
+      "user",
+      "group",
+      (t) => ({ user: t.script.user, group: t.script.group }),
+      (t, v) => {
+        if ("user" in v) t.script.user = v.user;
+        if ("group" in v) t.script.group = v.group;
+      },
+      "run the script as USER (default: the global script user)",
+    ),
   ],
   [],
 );

@@ -159,6 +159,8 @@ function readByKind<T>(s: Stmt, k: Keyword<T>, t: T, c: Ctx, key: string): void 
     case "strings":
       v = c.needBlock(s).map((e) => e.keyword.text);
       break;
+    case "notify":
+      throw new Error(`${k.kw}: a notify keyword needs its own read()`);
     case "vips": {
       const out: VipConfig[] = [];
       const existing = (k.get(t) as unknown[] | undefined)?.length ?? 0;

@@ -8,6 +8,7 @@ import { DEFAULT_CONFIG_PATHS, emptyConfig } from "./defaults.ts";
 import { parseKeepalived } from "./keepalived.ts";
 import { parseToml } from "./toml.ts";
 import { validate } from "./validate.ts";
+import { applyKeepalivedRules } from "./keepalived_rules.ts";
 import type { LexHost } from "./lexer.ts";
 
 /** Options for parseConfigText(). */
@@ -20,6 +21,11 @@ export interface ParseOptions {
   listDir?: (path: string) => string[] | null;
   /** `${_RANDOM}`: a random integer in [min, max] (default Math.random) */
   random?: (min: number, max: number) => number;
+  /**
+   * the config as written: without keepalived's load-time corrections (keepalived_rules.ts),
+   * for `vrrp convert`
+   */
+  asWritten?: boolean;
 }
 
 /** True when any diagnostic is an error. */
@@ -89,9 +95,12 @@ export function parseConfigText(
     front = { config: emptyConfig(), positions: new Map<string, SourcePos>() };
   }
   const semantic = validate(front.config, front.positions, file);
+  const rules = opts.asWritten || hasErrors(semantic.list)
+    ? []
+    : applyKeepalivedRules(front.config, front.positions, file).list;
   return {
     config: front.config,
-    diagnostics: sortDiagnostics([...diags.list, ...semantic.list]),
+    diagnostics: sortDiagnostics([...diags.list, ...semantic.list, ...rules]),
     source: { file, format },
     positions: front.positions,
   };
@@ -103,7 +112,7 @@ export function parseConfigText(
  */
 export async function loadConfig(
   path: string | undefined,
-  opts: { configId?: string } = {},
+  opts: { configId?: string; asWritten?: boolean } = {},
 ): Promise<LoadResult> {
   const candidates = path === undefined ? DEFAULT_CONFIG_PATHS : [path];
   let lastError = "";

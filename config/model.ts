@@ -37,12 +37,25 @@ export interface TrackRef {
   reverse?: boolean;
 }
 
+/**
+ * A notify script: its command line (split into argv as keepalived does) and the user and group
+ * to run it as. keepalived: `notify_master CMD [USER [GROUP]]`, where CMD is one word or one
+ * quoted string holding the arguments.
+ */
+export interface NotifyScript {
+  command: string;
+  /** default: the global script user */
+  user?: string;
+  /** default: the user's primary group */
+  group?: string;
+}
+
 export interface NotifyConfig {
-  notify?: string;
-  master?: string;
-  backup?: string;
-  fault?: string;
-  stop?: string;
+  notify?: NotifyScript;
+  master?: NotifyScript;
+  backup?: NotifyScript;
+  fault?: NotifyScript;
+  stop?: NotifyScript;
 }
 
 export type AuthConfig =
@@ -94,7 +107,10 @@ export interface VrrpScriptConfig {
   weightReverse: boolean;
   /** keepalived's `init_fail`: the script counts as failing until it first succeeds `rise` times */
   initFail: boolean;
+  /** `user USER [GROUP]`: run as this user (default: the global script user) */
   user?: string;
+  /** default: the user's primary group */
+  group?: string;
 }
 
 export interface TrackFileConfig {
@@ -119,7 +135,10 @@ export interface GlobalConfig {
   garpMasterRefreshSec: number;
   garpMasterRefreshRepeat: number;
   higherPrioSendAdvert: boolean;
+  /** `script_user USER [GROUP]`: default user of scripts (keepalived: keepalived_script, else root) */
   scriptUser?: string;
+  /** default: the script user's primary group */
+  scriptGroup?: string;
   enableScriptSecurity: boolean;
   mcastGroup4: string;
   /** vrrp's own: control socket path (default /run/vrrp/vrrp.sock) */

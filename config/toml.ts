@@ -126,6 +126,20 @@ class Ctx {
         return Array.isArray(v) ? this.vips(v, path) : bad("an array of addresses");
       case "tracks":
         return Array.isArray(v) ? this.tracks(v, path) : bad("an array of names or tables");
+      case "notify": {
+        if (typeof v === "string") return { command: v };
+        const ok = isTable(v) && typeof v.command === "string" &&
+          Object.entries(v).every(([k, x]) =>
+            ["command", "user", "group"].includes(k) && typeof x === "string"
+          );
+        if (!ok) return bad("a command line or a table {command, user, group} of strings");
+        const t = v as Record<string, string>;
+        return {
+          command: t.command,
+          ...(t.user !== undefined ? { user: t.user } : {}),
+          ...(t.group !== undefined ? { group: t.group } : {}),
+        };
+      }
     }
   }
 

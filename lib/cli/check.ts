@@ -3,6 +3,7 @@
  * Never opens sockets or touches addresses. Exit 0: no errors; 1: errors; 2: no readable file.
  */
 import { hasErrors, loadConfig } from "../../config/load.ts";
+import { applyScriptChecks } from "../track/script_checks.ts";
 import { formatDiagnostic } from "../../config/diagnostics.ts";
 import { DEFAULT_CONFIG_PATHS } from "../../config/defaults.ts";
 import type { InstanceConfig, LoadResult } from "../../config/model.ts";
@@ -69,6 +70,8 @@ export async function runCheck(opts: CheckOptions): Promise<number> {
     return 2;
   }
   const result = await loadConfig(opts.file, { configId: opts.configId });
+  // what keepalived decides about scripts on this host (users, files, script security)
+  if (!hasErrors(result.diagnostics)) applyScriptChecks(result);
   const ok = !hasErrors(result.diagnostics);
   const instances = result.config.instances.map(summarize);
   if (opts.json) {

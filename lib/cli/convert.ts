@@ -21,7 +21,7 @@ export async function runConvert(opts: ConvertOptions): Promise<number> {
     console.error(`vrrp convert: cannot read ${opts.file}: no such file`);
     return 2;
   }
-  const result = await loadConfig(opts.file, { configId: opts.configId });
+  const result = await loadConfig(opts.file, { configId: opts.configId, asWritten: true });
   for (const d of result.diagnostics) console.error(formatDiagnostic(d));
   if (hasErrors(result.diagnostics)) {
     console.error("vrrp convert: the config has errors; nothing converted");

@@ -5,6 +5,7 @@
  */
 import { formatDiagnostic } from "../../config/diagnostics.ts";
 import { hasErrors, loadConfig } from "../../config/load.ts";
+import { applyScriptChecks } from "../track/script_checks.ts";
 import type { LoadResult } from "../../config/model.ts";
 import { ControlError } from "../control/errors.ts";
 import { type ControlServer, startControlServer } from "../control/server.ts";
@@ -75,6 +76,8 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     const r = await loadConfig(opts.file, { configId: opts.configId });
     if (opts.socket !== undefined) r.config.global.controlSocket = opts.socket;
     if (opts.stateDir !== undefined) r.config.global.stateDir = opts.stateDir;
+    // keepalived's load-time script rules: scripts it would not run are taken out, with a warning
+    if (!hasErrors(r.diagnostics)) applyScriptChecks(r);
     return r;
   };
   const loaded = await load();
@@ -121,6 +124,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     log: (level, msg) => logger.log(level, msg),
     timeoutMs: loaded.config.global.scriptTimeoutSec * 1000,
     user: loaded.config.global.scriptUser,
+    group: loaded.config.global.scriptGroup,
   });
   // keepalived's notify_master/backup/fault on entering the state, notify_stop on shutdown
   const onTransition = (t: TransitionInfo) => {

@@ -4,7 +4,7 @@
  * with `INSTANCE|GROUP NAME STATE PRIORITY`. Per instance they run strictly one at a time and in
  * the order of the changes; different instances do not wait for each other.
  */
-import type { NotifyConfig } from "../../config/model.ts";
+import type { NotifyConfig, NotifyScript } from "../../config/model.ts";
 import { shellQuote, splitCommand } from "../track/command.ts";
 import { execScript } from "../track/exec.ts";
 
@@ -19,39 +19,51 @@ export interface NotifyRunnerOptions {
   log: NotifyLog;
   /** per script; it is killed (its whole process group) when it overruns */
   timeoutMs: number;
-  /** `script_user`: run scripts as this user when we are root */
+  /** `script_user`: run scripts without a user of their own as this user when we are root */
   user?: string;
   group?: string;
 }
 
-/** The argv lists one state change runs, in order (pure; exported for tests and `vrrp check`). */
+/** One script a state change runs: its argv, and whom it runs as when it names a user. */
+export interface NotifyCommand {
+  argv: string[];
+  label: string;
+  user?: string;
+  group?: string;
+}
+
+function command(n: NotifyScript, label: string, extra: string[] = []): NotifyCommand | string {
+  const split = splitCommand(n.command);
+  if (!split.ok) return `${label} ${JSON.stringify(n.command)}: ${split.error}`;
+  const c: NotifyCommand = { argv: [...split.argv, ...extra], label };
+  if (n.user !== undefined) c.user = n.user;
+  if (n.group !== undefined) c.group = n.group;
+  return c;
+}
+
+/**
+ * The scripts one state change runs, in order (pure; exported for tests and `vrrp check`). The
+ * words after a notify script in keepalived.conf are its user and group, never arguments.
+ */
 export function notifyCommands(
   name: string,
   kind: NotifyKind,
   cfg: NotifyConfig,
   priority: number,
   isGroup = false,
-): { argv: string[]; label: string }[] | { error: string } {
-  const out: { argv: string[]; label: string }[] = [];
+): NotifyCommand[] | { error: string } {
+  const out: NotifyCommand[] = [];
   const specific = cfg[kind];
   if (specific !== undefined) {
-    const split = splitCommand(specific);
-    if (!split.ok) return { error: `notify_${kind} ${JSON.stringify(specific)}: ${split.error}` };
-    out.push({ argv: split.argv, label: `notify_${kind}` });
+    const c = command(specific, `notify_${kind}`);
+    if (typeof c === "string") return { error: c };
+    out.push(c);
   }
   if (cfg.notify !== undefined) {
-    const split = splitCommand(cfg.notify);
-    if (!split.ok) return { error: `notify ${JSON.stringify(cfg.notify)}: ${split.error}` };
-    out.push({
-      argv: [
-        ...split.argv,
-        isGroup ? "GROUP" : "INSTANCE",
-        name,
-        kind.toUpperCase(),
-        String(priority),
-      ],
-      label: "notify",
-    });
+    const args = [isGroup ? "GROUP" : "INSTANCE", name, kind.toUpperCase(), String(priority)];
+    const c = command(cfg.notify, "notify", args);
+    if (typeof c === "string") return { error: c };
+    out.push(c);
   }
   return out;
 }
@@ -88,7 +100,7 @@ export class NotifyRunner {
     const key = queueKey(instance, isGroup);
     const prev = this.#queues.get(key) ?? Promise.resolve();
     const next = prev.then(async () => {
-      for (const c of cmds) await this.#run(who, c.label, c.argv);
+      for (const c of cmds) await this.#run(who, c);
     });
     this.#queues.set(key, next);
     // forget the chain once it is drained, unless more was queued behind it
@@ -112,10 +124,14 @@ export class NotifyRunner {
     await this.idle();
   }
 
-  async #run(who: string, label: string, argv: string[]): Promise<void> {
-    const { log, timeoutMs, user, group } = this.#opts;
+  async #run(who: string, c: NotifyCommand): Promise<void> {
+    const { log, timeoutMs } = this.#opts;
+    const { argv, label } = c;
+    // a script's own user comes with its own group (or that user's primary group)
+    const user = c.user ?? this.#opts.user;
+    const group = c.user !== undefined ? c.group : this.#opts.group;
     const cmd = shellQuote(argv);
-    log("info", `[${who}] running ${label}: ${cmd}`);
+    log("info", `[${who}] running ${label}${user !== undefined ? ` as ${user}` : ""}: ${cmd}`);
     const r = await execScript(argv, { timeoutMs, user, group });
     for (const l of r.stdout) log("info", `[${who}] ${label}: ${l}`);
     for (const l of r.stderr) log("warn", `[${who}] ${label} stderr: ${l}`);

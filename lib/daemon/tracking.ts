@@ -133,6 +133,7 @@ export class Tracking {
         log,
         initFail: cfg.initFail,
         defaultUser: config.global.scriptUser,
+        defaultGroup: config.global.scriptGroup,
       });
       this.#scripts.set(cfg.name, { key: JSON.stringify(cfg), tracker });
       tracker.start();

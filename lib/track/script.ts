@@ -13,8 +13,9 @@ export interface ScriptTrackerOptions {
   log?: (level: "debug" | "info" | "warn" | "error", msg: string) => void;
   /** start in the failed state (keepalived's `init_fail`); default: start OK */
   initFail?: boolean;
-  /** `script_user` from global_defs, used when the script has no `user` of its own */
+  /** `script_user USER [GROUP]` from global_defs, used when the script has no `user` of its own */
   defaultUser?: string;
+  defaultGroup?: string;
 }
 
 /** Runs one `vrrp_script` periodically. */
@@ -24,6 +25,7 @@ export class ScriptTracker {
   readonly #onChange: (name: string, ok: boolean) => void;
   readonly #log: NonNullable<ScriptTrackerOptions["log"]>;
   readonly #user: string | undefined;
+  readonly #group: string | undefined;
   #state: HysteresisState;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running: Promise<void> | null = null;
@@ -40,6 +42,8 @@ export class ScriptTracker {
     this.#onChange = onChange;
     this.#log = opts.log ?? (() => {});
     this.#user = cfg.user ?? opts.defaultUser;
+    // the script's own user comes with its own group (or that user's primary group)
+    this.#group = cfg.user !== undefined ? cfg.group : opts.defaultGroup;
     this.#state = { ok: !opts.initFail, streak: 0 };
   }
 
@@ -90,6 +94,7 @@ export class ScriptTracker {
       const r = await execScript(split.argv, {
         timeoutMs: this.#cfg.timeoutSec * 1000,
         user: this.#user,
+        group: this.#group,
       });
       resultOk = r.ok;
       if (r.spawnError) {

@@ -4,6 +4,7 @@ import type {
   Config,
   InstanceConfig,
   NotifyConfig,
+  NotifyScript,
   SyncGroupConfig,
   TrackFileConfig,
   TrackRef,
@@ -51,12 +52,19 @@ const track: fc.Arbitrary<TrackRef> = fc.record({
   })
 );
 
+/** a notify script, with the user and group keepalived reads after it */
+const notifyScript: fc.Arbitrary<NotifyScript> = fc.record({
+  command,
+  user: opt(name),
+  group: opt(name),
+}).map((n) => clean({ ...n, group: n.user === undefined ? undefined : n.group }));
+
 const notify: fc.Arbitrary<NotifyConfig> = fc.record({
-  notify: opt(command),
-  master: opt(command),
-  backup: opt(command),
-  fault: opt(command),
-  stop: opt(command),
+  notify: opt(notifyScript),
+  master: opt(notifyScript),
+  backup: opt(notifyScript),
+  fault: opt(notifyScript),
+  stop: opt(notifyScript),
 }).map(clean);
 
 const instance = (n: string): fc.Arbitrary<InstanceConfig> =>
@@ -105,7 +113,8 @@ const script = (n: string): fc.Arbitrary<VrrpScriptConfig> =>
     weightReverse: fc.boolean(),
     initFail: fc.boolean(),
     user: opt(name),
-  }).map(clean);
+    group: opt(name),
+  }).map((s) => clean({ ...s, group: s.user === undefined ? undefined : s.group }));
 
 const trackFile = (n: string): fc.Arbitrary<TrackFileConfig> =>
   fc.record({
@@ -133,12 +142,15 @@ export const arbConfig: fc.Arbitrary<Config> = fc.record({
     garpMasterRefreshRepeat: fc.integer({ min: 1, max: 255 }),
     higherPrioSendAdvert: fc.boolean(),
     scriptUser: opt(name),
+    scriptGroup: opt(name),
     enableScriptSecurity: fc.boolean(),
     mcastGroup4: ipv4,
     controlSocket: path,
     stateDir: path,
     scriptTimeoutSec: fc.integer({ min: 1, max: 3600 }),
-  }).map(clean),
+  }).map((g) =>
+    clean({ ...g, scriptGroup: g.scriptUser === undefined ? undefined : g.scriptGroup })
+  ),
   instances: names(3).chain((ns) => each(ns, instance)),
   scripts: names(2).chain((ns) => each(ns, script)),
   trackFiles: names(2).chain((ns) => each(ns, trackFile)),

@@ -6,7 +6,13 @@ import { toKeepalived, toToml } from "../../config/convert.ts";
 import { formatDiagnostic } from "../../config/diagnostics.ts";
 import { arbConfig } from "./_arbitraries.ts";
 
-const noFiles = { configId: "testhost", readFile: () => null, listDir: () => null };
+// what was written, without keepalived's load-time corrections (as `vrrp convert` reads it)
+const noFiles = {
+  configId: "testhost",
+  readFile: () => null,
+  listDir: () => null,
+  asWritten: true,
+};
 
 /** fast-check builds null-prototype objects; the parsers build plain ones */
 function plain<T>(x: T): T {

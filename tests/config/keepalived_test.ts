@@ -89,7 +89,7 @@ vrrp_instance VI_1 {
   assert.equal(r.config.scripts[0].weightReverse, true);
   // keepalived: a script without timeout gets its interval
   assert.equal(r.config.scripts[0].timeoutSec, 1);
-  assert.equal(r.config.instances[0].notify.master, '/bin/notify "master"');
+  assert.deepEqual(r.config.instances[0].notify.master, { command: '/bin/notify "master"' });
   assert.deepEqual(r.config.instances[0].trackScripts, [{ name: "chk", weight: 5 }]);
 });
 

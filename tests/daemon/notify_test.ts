@@ -33,19 +33,22 @@ function logger() {
 Deno.test("notifyCommands() runs the state's script as given, then notify with 4 args", () => {
   assert.deepEqual(
     notifyCommands("vi_1", "master", {
-      master: `/etc/vrrp/m.sh "two words"`,
-      notify: "/etc/vrrp/n.sh x",
+      master: { command: `/etc/vrrp/m.sh "two words"` },
+      notify: { command: "/etc/vrrp/n.sh x" },
     }, 100),
     [
       { argv: ["/etc/vrrp/m.sh", "two words"], label: "notify_master" },
       { argv: ["/etc/vrrp/n.sh", "x", "INSTANCE", "vi_1", "MASTER", "100"], label: "notify" },
     ],
   );
-  assert.deepEqual(notifyCommands("g", "stop", { notify: "/n", backup: "/b" }, 0, true), [
-    { argv: ["/n", "GROUP", "g", "STOP", "0"], label: "notify" },
-  ]);
+  assert.deepEqual(
+    notifyCommands("g", "stop", { notify: { command: "/n" }, backup: { command: "/b" } }, 0, true),
+    [
+      { argv: ["/n", "GROUP", "g", "STOP", "0"], label: "notify" },
+    ],
+  );
   assert.deepEqual(notifyCommands("x", "fault", {}, 1), []);
-  assert.ok("error" in notifyCommands("x", "fault", { fault: '"open' }, 1));
+  assert.ok("error" in notifyCommands("x", "fault", { fault: { command: '"open' } }, 1));
 });
 
 Deno.test("NotifyRunner runs one instance's scripts in order and never two at once", async () => {
@@ -55,10 +58,13 @@ Deno.test("NotifyRunner runs one instance's scripts in order and never two at on
   try {
     const m = `${dir}/mark.sh`;
     // varied durations: a slow first script must still finish before the fast later ones start
-    runner.enqueue("a", "backup", { backup: `${m} b1 0.3` }, 100);
-    runner.enqueue("a", "master", { master: `${m} m1 0.05`, notify: `${m} n 0` }, 100);
-    runner.enqueue("a", "fault", { fault: `${m} f1 0.1` }, 100);
-    runner.enqueue("a", "stop", { stop: `${m} s1 0` }, 100);
+    runner.enqueue("a", "backup", { backup: { command: `${m} b1 0.3` } }, 100);
+    runner.enqueue("a", "master", {
+      master: { command: `${m} m1 0.05` },
+      notify: { command: `${m} n 0` },
+    }, 100);
+    runner.enqueue("a", "fault", { fault: { command: `${m} f1 0.1` } }, 100);
+    runner.enqueue("a", "stop", { stop: { command: `${m} s1 0` } }, 100);
     await runner.idle("a");
     const got = (await Deno.readTextFile(`${dir}/log`)).trim().split("\n").map((l) => l.trimEnd());
     assert.deepEqual(got, [
@@ -87,8 +93,8 @@ Deno.test("NotifyRunner does not make one instance wait for another", async () =
   const dir = await scriptDir();
   const runner = new NotifyRunner({ log: () => {}, timeoutMs: 5000 });
   try {
-    runner.enqueue("slow", "master", { master: `${dir}/mark.sh slow 0.5` }, 1);
-    runner.enqueue("fast", "master", { master: `${dir}/mark.sh fast 0` }, 1);
+    runner.enqueue("slow", "master", { master: { command: `${dir}/mark.sh slow 0.5` } }, 1);
+    runner.enqueue("fast", "master", { master: { command: `${dir}/mark.sh fast 0` } }, 1);
     await runner.idle("fast");
     const mid = await Deno.readTextFile(`${dir}/log`);
     assert.match(mid, /end fast/);
@@ -112,8 +118,8 @@ Deno.test("NotifyRunner kills a hanging script and its children at the timeout",
     );
     await Deno.chmod(`${dir}/hang.sh`, 0o755);
     const t0 = Date.now();
-    runner.enqueue("a", "fault", { fault: `${dir}/hang.sh` }, 0);
-    runner.enqueue("a", "backup", { backup: `${dir}/mark.sh after 0` }, 0);
+    runner.enqueue("a", "fault", { fault: { command: `${dir}/hang.sh` } }, 0);
+    runner.enqueue("a", "backup", { backup: { command: `${dir}/mark.sh after 0` } }, 0);
     await runner.idle();
     assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
     assert.ok(lines.some((l) => /^error \[instance a\] notify_fault: killed after 200 ms/.test(l)));
@@ -132,10 +138,13 @@ Deno.test("NotifyRunner kills a hanging script and its children at the timeout",
 Deno.test("NotifyRunner logs scripts that cannot run or fail, and drops work after close", async () => {
   const { log, lines } = logger();
   const runner = new NotifyRunner({ log, timeoutMs: 1000 });
-  runner.enqueue("a", "master", { master: "/nonexistent/notify.sh", notify: "/bin/false" }, 5);
-  runner.enqueue("a", "backup", { backup: "'unterminated" }, 5);
+  runner.enqueue("a", "master", {
+    master: { command: "/nonexistent/notify.sh" },
+    notify: { command: "/bin/false" },
+  }, 5);
+  runner.enqueue("a", "backup", { backup: { command: "'unterminated" } }, 5);
   await runner.close();
-  runner.enqueue("a", "stop", { stop: "/bin/true" }, 5);
+  runner.enqueue("a", "stop", { stop: { command: "/bin/true" } }, 5);
   assert.ok(
     lines.some((l) => /^error \[instance a\] notify_master: cannot run/.test(l)),
     lines.join("\n"),
@@ -150,7 +159,7 @@ testWith("NotifyRunner honours script_user", { root: true, commands: ["setpriv"]
   const { log, lines } = logger();
   const runner = new NotifyRunner({ log, timeoutMs: 5000, user: "nobody" });
   try {
-    runner.enqueue("a", "master", { master: "/usr/bin/id -un" }, 1);
+    runner.enqueue("a", "master", { master: { command: "/usr/bin/id -un" } }, 1);
     await runner.idle();
     assert.ok(lines.includes("info [instance a] notify_master: nobody"), lines.join("\n"));
   } finally {
