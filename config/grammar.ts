@@ -21,6 +21,15 @@ import type { SourcePos } from "./model.ts";
 import type { Stmt } from "./tree.ts";
 import type { Token } from "./lexer.ts";
 import { formatVip, parseTrackWords } from "./entries.ts";
+import {
+  GLOBAL_UNHONOURED,
+  INSTANCE_UNHONOURED,
+  NO_ACCEPT,
+  SYNC_GROUP_UNHONOURED,
+  type Unhonoured,
+} from "./unhonoured.ts";
+
+export { TOP_UNHONOURED, type Unhonoured } from "./unhonoured.ts";
 
 /** A TOML value as smol-toml gives it (only the shapes this schema uses). */
 export type TomlValue = string | number | boolean | TomlValue[] | { [k: string]: TomlValue };
@@ -80,6 +89,8 @@ export interface Keyword<T> {
   write?(t: T, base: T): string[];
   /** position key of each list entry (`KEY:posKey:INDEX`); default: by name for tracks */
   entryKey?: string;
+  /** honoured only in part: what `check` warns about it (the docs list it as warned) */
+  warned?: string;
   /** printed by `convert` even at its default */
   always?: boolean;
   /** vrrp's own keyword (keepalived does not know it) */
@@ -88,15 +99,6 @@ export interface Keyword<T> {
   syntax?: string;
   doc: string;
   def?: string;
-}
-
-/** What vrrp does with a keepalived keyword it accepts but does not honour. */
-export interface Unhonoured {
-  kw: string;
-  /** note: harmless; warning: behaviour differs from keepalived's; error: refused */
-  severity: "note" | "warning" | "error";
-  /** the diagnostic, after the quoted keyword */
-  message: string;
 }
 
 /** One keyword block of keepalived.conf and its TOML section. */
@@ -325,142 +327,103 @@ function weightKeywords<T>(
   }];
 }
 
-function many(names: string[], severity: Unhonoured["severity"], message: string): Unhonoured[] {
-  return names.map((kw) => ({ kw, severity, message }));
-}
-
-const IGNORED = "ignored: vrrp sends no mail, SNMP or D-Bus";
-const NO_EFFECT = "accepted; it has no effect in vrrp";
-const UNSUPPORTED = "is not supported by vrrp; ignored";
-
 // ---- global_defs -----------------------------------------------------------------------------
 
 /** `global_defs` / `[global]`. TOML keys drop the `vrrp_` prefix. */
-export const GLOBAL: Section<GlobalConfig> = section<GlobalConfig>("global_defs", "[global]", [
-  prop("router_id", str, "routerId", { doc: "name of this router in logs", def: "—" }),
-  prop("vrrp_version", int(2, 3), "vrrpVersion", {
-    toml: "vrrp_version",
-    doc: "default VRRP version of every instance (3 is an error, see below)",
-    def: "2",
-  }),
-  prop("vrrp_garp_master_delay", int(0, 255), "garpMasterDelaySec", {
-    doc: "seconds after becoming master before the second burst of gratuitous ARPs",
-    def: "5",
-  }),
-  prop("vrrp_garp_master_repeat", int(1, 255), "garpMasterRepeat", {
-    doc: "gratuitous ARPs per burst",
-    def: "5",
-  }),
-  prop("vrrp_garp_master_refresh", int(0, 86400), "garpMasterRefreshSec", {
-    doc: "seconds between gratuitous ARP refreshes while master, 0 = off",
-    def: "0",
-  }),
-  prop("vrrp_garp_master_refresh_repeat", int(1, 255), "garpMasterRefreshRepeat", {
-    doc: "gratuitous ARPs per refresh",
-    def: "1",
-  }),
-  prop("vrrp_higher_prio_send_advert", bool, "higherPrioSendAdvert", {
-    syntax: "[true|false]",
-    doc: "a master that hears a higher priority sends one last advert before stepping down",
-    def: "**true** (keepalived: false)",
-  }),
-  ...userGroupKeywords<GlobalConfig>(
-    "script_user",
-    "script_user",
-    "script_group",
-    (g) => ({ user: g.scriptUser, group: g.scriptGroup }),
-    (g, v) => {
-      if ("user" in v) g.scriptUser = v.user;
-      if ("group" in v) g.scriptGroup = v.group;
+export const GLOBAL: Section<GlobalConfig> = section<GlobalConfig>(
+  "global_defs",
+  "[global]",
+  [
+    prop("router_id", str, "routerId", { doc: "name of this router in logs", def: "—" }),
+    prop("vrrp_version", int(2, 3), "vrrpVersion", {
+      toml: "vrrp_version",
+      doc: "default VRRP version of every instance (3 is an error, see below)",
+      def: "2",
+    }),
+    prop("vrrp_garp_master_delay", int(0, 255), "garpMasterDelaySec", {
+      doc: "seconds after becoming master before the second burst of gratuitous ARPs",
+      def: "5",
+    }),
+    prop("vrrp_garp_master_repeat", int(1, 255), "garpMasterRepeat", {
+      doc: "gratuitous ARPs per burst",
+      def: "5",
+    }),
+    prop("vrrp_garp_master_refresh", int(0, 86400), "garpMasterRefreshSec", {
+      doc: "seconds between gratuitous ARP refreshes while master, 0 = off",
+      def: "0",
+    }),
+    prop("vrrp_garp_master_refresh_repeat", int(1, 255), "garpMasterRefreshRepeat", {
+      doc: "gratuitous ARPs per refresh",
+      def: "1",
+    }),
+    prop("vrrp_higher_prio_send_advert", bool, "higherPrioSendAdvert", {
+      syntax: "[true|false]",
+      doc: "a master that hears a higher priority sends one last advert before stepping down",
+      def: "**true** (keepalived: false)",
+    }),
+    ...userGroupKeywords<GlobalConfig>(
+      "script_user",
+      "script_user",
+      "script_group",
+      (g) => ({ user: g.scriptUser, group: g.scriptGroup }),
+      (g, v) => {
+        if ("user" in v) g.scriptUser = v.user;
+        if ("group" in v) g.scriptGroup = v.group;
+      },
+      "default user of scripts (without it: `keepalived_script` if that user exists, else root)",
+    ),
+    {
+      ...prop<GlobalConfig, "enableScriptSecurity">(
+        "enable_script_security",
+        bool,
+        "enableScriptSecurity",
+        {
+          doc:
+            "a script run as root whose file or a directory on its path others can write to is " +
+            "not run (logged, and warned about by `check`); a tracked one stops counting",
+          def: "false",
+        },
+      ),
+      read: (s, g, r) => {
+        // keepalived enables it whatever follows the keyword (`enable_script_security 1`)
+        if (s.args.length > 0) {
+          r.diags.note(
+            s.args[0].pos,
+            `enable_script_security: "${
+              s.args[0].text
+            }" ignored, as keepalived does; script security is on`,
+          );
+        }
+        g.enableScriptSecurity = true;
+      },
+      write: (g) => g.enableScriptSecurity ? ["enable_script_security"] : [],
     },
-    "default user of scripts (without it: `keepalived_script` if that user exists, else root)",
-  ),
-  prop("enable_script_security", bool, "enableScriptSecurity", {
-    doc: "refuse unsafe root scripts",
-    def: "false",
-  }),
-  prop("vrrp_mcast_group4", str, "mcastGroup4", {
-    doc: "IPv4 multicast group of adverts",
-    def: "`224.0.0.18`",
-  }),
-  prop("vrrp_control_socket", str, "controlSocket", {
-    own: true,
-    syntax: "PATH",
-    doc: "control socket of `vrrp status` and friends",
-    def: "`/run/vrrp/vrrp.sock`",
-  }),
-  prop("vrrp_state_dir", str, "stateDir", {
-    own: true,
-    syntax: "DIR",
-    doc: "where administrative state is kept",
-    def: "`/var/lib/vrrp`",
-  }),
-  prop("vrrp_script_timeout", int(1, 3600), "scriptTimeoutSec", {
-    own: true,
-    syntax: "SEC",
-    doc: "notify scripts running longer are killed",
-    def: "10",
-  }),
-], [
-  ...many(
-    [
-      "notification_email",
-      "notification_email_from",
-      "smtp_server",
-      "smtp_helo_name",
-      "smtp_connect_timeout",
-      "smtp_alert",
-      "smtp_alert_vrrp",
-      "email_faults",
-      "enable_snmp_vrrp",
-      "enable_snmp_keepalived",
-      "enable_snmp_checker",
-      "enable_snmp_rfc",
-      "enable_snmp_rfcv2",
-      "enable_snmp_rfcv3",
-      "enable_traps",
-      "snmp_socket",
-      "enable_dbus",
-      "dbus_service_name",
-    ],
-    "note",
-    IGNORED,
-  ),
-  ...many(
-    [
-      "vrrp_garp_interval",
-      "vrrp_gna_interval",
-      "vrrp_garp_lower_prio_delay",
-      "vrrp_garp_lower_prio_repeat",
-      "vrrp_lower_prio_no_advert",
-      "vrrp_skip_check_adv_addr",
-      "vrrp_priority",
-      "vrrp_no_swap",
-      "vrrp_rt_priority",
-      "vrrp_cpu_affinity",
-      "max_auto_priority",
-      "lvs_id",
-      "lvs_flush",
-      "lvs_timeouts",
-    ],
-    "note",
-    NO_EFFECT,
-  ),
-  ...many(
-    [
-      "vrrp_strict",
-      "vrrp_iptables",
-      "vrrp_ipsets",
-      "vrrp_mcast_group6",
-      "default_interface",
-      "lvs_sync_daemon",
-      "dynamic_interfaces",
-      "nftables",
-    ],
-    "warning",
-    UNSUPPORTED,
-  ),
-], (kw) => kw.replace(/^vrrp_/, ""));
+    prop("vrrp_mcast_group4", str, "mcastGroup4", {
+      doc: "IPv4 multicast group of adverts",
+      def: "`224.0.0.18`",
+    }),
+    prop("vrrp_control_socket", str, "controlSocket", {
+      own: true,
+      syntax: "PATH",
+      doc: "control socket of `vrrp status` and friends",
+      def: "`/run/vrrp/vrrp.sock`",
+    }),
+    prop("vrrp_state_dir", str, "stateDir", {
+      own: true,
+      syntax: "DIR",
+      doc: "where administrative state is kept",
+      def: "`/var/lib/vrrp`",
+    }),
+    prop("vrrp_script_timeout", int(1, 3600), "scriptTimeoutSec", {
+      own: true,
+      syntax: "SEC",
+      doc: "notify scripts running longer are killed",
+      def: "10",
+    }),
+  ],
+  GLOBAL_UNHONOURED,
+  (kw) => kw.replace(/^vrrp_/, ""),
+);
 
 // ---- vrrp_instance ---------------------------------------------------------------------------
 
@@ -639,11 +602,16 @@ export const INSTANCE: Section<InstanceTarget> = section<InstanceTarget>(
     }),
     ilist("virtual_ipaddress_excluded", { type: "vips" }, "excludedVips", {
       syntax: "{ … }",
-      doc: "as `virtual_ipaddress`",
+      entryKey: "excluded_vip",
+      doc: "added and removed with the VIPs and shown by `vrrp status`, but not listed in " +
+        "adverts",
       def: "[]",
     }),
     {
-      ...iprop("preempt", bool, "preempt", { doc: "bool", def: "true" }),
+      ...iprop("preempt", bool, "preempt", {
+        doc: "a higher priority takes over from a lower-priority master",
+        def: "true",
+      }),
       write: (t, base) =>
         t.inst.preempt === base.inst.preempt ? [] : [t.inst.preempt ? "preempt" : "nopreempt"],
     },
@@ -719,10 +687,29 @@ export const INSTANCE: Section<InstanceTarget> = section<InstanceTarget>(
       def: "[]",
     }),
     ...notifyKeywords<InstanceTarget>((t) => t.inst.notify),
-    iprop("smtp_alert", bool, "smtpAlert", { doc: "bool", def: "false" }),
-    iprop("dont_track_primary", bool, "dontTrackPrimary", { doc: "bool", def: "false" }),
     {
-      ...iprop("accept", bool, "accept", { doc: "bool", def: "false" }),
+      ...iprop("smtp_alert", bool, "smtpAlert", {
+        doc: "kept for `convert`; vrrp sends no mail",
+        def: "false",
+      }),
+      read: (s, t, r) => {
+        r.diags.note(s.keyword.pos, `"smtp_alert" ignored: vrrp sends no mail`);
+        const v = r.flag(s);
+        if (v === undefined) return;
+        t.inst.smtpAlert = v;
+        t.explicit.add("smtpAlert");
+      },
+    },
+    iprop("dont_track_primary", bool, "dontTrackPrimary", {
+      doc: "the instance's own link going down does not mean FAULT",
+      def: "false",
+    }),
+    {
+      ...iprop("accept", bool, "accept", {
+        doc: "a master accepts packets to the VIPs; vrrp always does, as keepalived does for " +
+          "VRRPv2 outside strict mode (`accept = false` is `no_accept`, warned)",
+        def: "false",
+      }),
       read: (_s, t) => {
         t.inst.accept = true;
         t.explicit.add("accept");
@@ -735,36 +722,17 @@ export const INSTANCE: Section<InstanceTarget> = section<InstanceTarget>(
       kind: bool,
       set: () => {},
       get: () => undefined,
-      read: (_s, t) => {
+      read: (s, t, r) => {
+        r.diags.warning(s.keyword.pos, NO_ACCEPT);
         t.inst.accept = false;
         t.explicit.add("accept");
       },
       write: () => [],
+      warned: NO_ACCEPT,
       doc: "TOML: `accept = false`",
     },
   ],
-  many(
-    [
-      "use_vmac",
-      "vmac_xmit_base",
-      "native_ipv6",
-      "virtual_routes",
-      "virtual_rules",
-      "track_process",
-      "track_bfd",
-      "strict_mode",
-      "unicast_ttl",
-      "garp_lower_prio_delay",
-      "garp_lower_prio_repeat",
-      "lower_prio_no_advert",
-      "notify_master_rx_lower_pri",
-      "kernel_rx_buf_size",
-      "debug",
-      "lvs_sync_daemon_interface",
-    ],
-    "warning",
-    UNSUPPORTED,
-  ),
+  INSTANCE_UNHONOURED,
 );
 
 // ---- vrrp_script, track_file, vrrp_sync_group ------------------------------------------------
@@ -906,39 +874,8 @@ export const SYNC_GROUP: Section<SyncGroupTarget> = section<SyncGroupTarget>(
     },
     ...notifyKeywords<SyncGroupTarget>((g) => g.notify),
   ],
-  [
-    { kw: "smtp_alert", severity: "note", message: IGNORED },
-    ...many(
-      [
-        "track_interface",
-        "track_script",
-        "track_file",
-        "global_tracking",
-        "sync_group_tracking_weight",
-      ],
-      "warning",
-      UNSUPPORTED,
-    ),
-  ],
+  SYNC_GROUP_UNHONOURED,
 );
-
-/** Top-level keepalived blocks vrrp skips, with what it says. */
-export const TOP_UNHONOURED: Unhonoured[] = [
-  ...many(
-    [
-      "static_ipaddress",
-      "static_routes",
-      "static_rules",
-      "garp_group",
-      "vrrp_track_process",
-      "net_namespace",
-      "linkbeat_use_polling",
-      "bfd_instance",
-    ],
-    "warning",
-    UNSUPPORTED,
-  ),
-];
 
 /** LVS blocks: skipped whole, with one note for the file. */
 export const LVS_BLOCKS = ["virtual_server", "virtual_server_group"];

@@ -24,6 +24,8 @@ export interface LexHost {
   configId: string;
   /** a random integer in [min, max] for `${_RANDOM}` (default: Math.random) */
   random?(min: number, max: number): number;
+  /** an environment variable for `${_ENV NAME}` (default: none set) */
+  env?(name: string): string | undefined;
 }
 
 const MAX_INCLUDE_DEPTH = 32;
@@ -130,6 +132,7 @@ function processLine(
       dir: dirname(file),
       configId: run.host.configId,
       random: run.host.random ?? randomInt,
+      env: run.host.env,
     });
     if (sub.changed) {
       if (!countExpanded(run, sub.lines.length, line.pos)) return;
@@ -142,7 +145,7 @@ function processLine(
   }
   const tokens = tokenize(text, line.pos.file, line.pos.line, diags);
   if (tokens.length === 0) return;
-  if (tokens[0].text === "include" && !tokens[0].quoted) {
+  if (isInclude(tokens[0])) {
     include(tokens, file, run, stack);
     return;
   }
@@ -250,18 +253,58 @@ export function tokenize(line: string, file: string, lineNo: number, diags: Diag
   return tokens;
 }
 
+/**
+ * keepalived's include variants and the failures each turns into errors (parser.c, include_t):
+ * r: a file that cannot be read; m: a path without wildcards that does not exist; w: a wildcard
+ * matching nothing; b: a brace alternative matching nothing. Plain `include` reports them all as
+ * warnings and goes on, as keepalived logs them and goes on.
+ */
+const INCLUDE_CHECKS: Record<string, string> = {
+  include: "",
+  includer: "r",
+  includem: "rm",
+  includew: "rmw",
+  includeb: "rb",
+  includea: "rmwb",
+};
+
+/** Whether `text` starts an include line. */
+function isInclude(t: Token): boolean {
+  return !t.quoted && Object.hasOwn(INCLUDE_CHECKS, t.text);
+}
+
 function include(tokens: Token[], file: string, run: LexRun, stack: string[]): void {
   const { host, diags } = run;
+  const kw = tokens[0].text;
+  const checks = INCLUDE_CHECKS[kw];
   if (tokens.length < 2) {
-    diags.error(tokens[0].pos, "include needs a path");
+    diags.error(tokens[0].pos, `${kw} needs a path`);
     return;
   }
+  const report = (check: string, pos: SourcePos, message: string) => {
+    if (checks.includes(check)) diags.error(pos, `${message} (an error with ${kw})`);
+    else diags.warning(pos, `${message}; skipped, as keepalived does`);
+  };
   for (const t of tokens.slice(1)) {
-    const pattern = resolvePath(dirname(file), t.text);
-    const isGlob = /[*?[]/.test(pattern);
-    const paths = isGlob ? expandGlob(pattern, host) : [pattern];
-    if (isGlob && paths.length === 0) {
-      diags.warning(t.pos, `include "${t.text}" matches no file`);
+    const alternatives = expandBraces(t.text);
+    const paths: string[] = [];
+    for (const alt of alternatives) {
+      const pattern = resolvePath(dirname(file), alt);
+      const isGlob = /[*?[]/.test(pattern);
+      if (isGlob) {
+        const found = expandGlob(pattern, host);
+        if (found.length > 0) paths.push(...found);
+        else if (alternatives.length > 1) report("b", t.pos, `include "${alt}" matches no file`);
+        else report("w", t.pos, `include "${t.text}" matches no file`);
+        continue;
+      }
+      const name = pattern.slice(pattern.lastIndexOf("/") + 1);
+      const exists = host.readFile(pattern) !== null ||
+        (host.listDir(dirname(pattern)) ?? []).includes(name);
+      if (exists) paths.push(pattern);
+      else {
+        report(alternatives.length > 1 ? "b" : "m", t.pos, `include file "${pattern}" is missing`);
+      }
     }
     for (const path of paths) {
       if (stack.includes(path)) {
@@ -274,12 +317,37 @@ function include(tokens: Token[], file: string, run: LexRun, stack: string[]): v
       }
       const text = host.readFile(path);
       if (text === null) {
-        diags.error(t.pos, `cannot read include file "${path}"`);
+        report("r", t.pos, `cannot read include file "${path}"`);
         continue;
       }
       lexInto(text, path, run, [...stack, path]);
     }
   }
+}
+
+/** csh-style `{a,b}` alternatives (glob(3) GLOB_BRACE), nested ones included. */
+export function expandBraces(s: string): string[] {
+  const open = s.indexOf("{");
+  if (open < 0) return [s];
+  let depth = 0;
+  const commas: number[] = [];
+  let close = -1;
+  for (let i = open; i < s.length; i++) {
+    if (s[i] === "{") depth++;
+    else if (s[i] === "}" && --depth === 0) {
+      close = i;
+      break;
+    } else if (s[i] === "," && depth === 1) commas.push(i);
+  }
+  if (close < 0 || commas.length === 0) return [s];
+  const head = s.slice(0, open);
+  const tail = s.slice(close + 1);
+  const cuts = [open, ...commas, close];
+  const out: string[] = [];
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    for (const x of expandBraces(head + s.slice(cuts[i] + 1, cuts[i + 1]) + tail)) out.push(x);
+  }
+  return out;
 }
 
 /** The directory part of `path` ("." when there is none). */

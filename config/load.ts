@@ -21,11 +21,22 @@ export interface ParseOptions {
   listDir?: (path: string) => string[] | null;
   /** `${_RANDOM}`: a random integer in [min, max] (default Math.random) */
   random?: (min: number, max: number) => number;
+  /** `${_ENV NAME}`: an environment variable (default: the process environment) */
+  env?: (name: string) => string | undefined;
   /**
    * the config as written: without keepalived's load-time corrections (keepalived_rules.ts),
    * for `vrrp convert`
    */
   asWritten?: boolean;
+}
+
+function readEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    // no --allow-env: as if unset
+    return undefined;
+  }
 }
 
 /** True when any diagnostic is an error. */
@@ -84,6 +95,7 @@ export function parseConfigText(
     configId: opts.configId ?? shortHostname(),
   };
   if (opts.random) host.random = opts.random;
+  host.env = opts.env ?? readEnv;
   let front;
   try {
     front = format === "toml"

@@ -15,9 +15,12 @@ export interface ValueLine {
 /** A definition at the start of a line: `$NAME=value` (only blanks before the `$`). */
 const DEFINITION = /^\s*\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
 
-/** `${NAME}`, `${_RANDOM 1 9}`, or `$NAME` followed by a blank or the end of the line. */
+/**
+ * `${NAME}`, `${_RANDOM 1 9}`, `${_ENV NAME}`, or `$NAME` followed by a blank or the end of the
+ * line.
+ */
 const REFERENCE =
-  /\$\{([A-Za-z_][A-Za-z0-9_]*)((?:\s+\d+){0,2})\s*\}|\$([A-Za-z_][A-Za-z0-9_]*)(?=\s|$)/g;
+  /\$\{([A-Za-z_][A-Za-z0-9_]*)((?:\s+\d+){0,2}|\s+[A-Za-z_][A-Za-z0-9_]*)\s*\}|\$([A-Za-z_][A-Za-z0-9_]*)(?=\s|$)/g;
 
 /** `~SEQ(...)` / `~SEQx(...)` at the start of a line, and the rest of the line. */
 const SEQUENCE = /^\s*~SEQ(x?)\(([^)]*)\)(.*)$/;
@@ -104,6 +107,8 @@ export interface ParamContext {
   configId: string;
   /** a random integer in [min, max] for `_RANDOM` */
   random(min: number, max: number): number;
+  /** `${_ENV NAME}`: the environment variable, undefined when unset */
+  env?(name: string): string | undefined;
 }
 
 /** The parameters defined so far (one set for a file and everything it includes). */
@@ -157,6 +162,12 @@ export class Params {
   #lookup(name: string, args: string, ctx: ParamContext): string | null {
     const own = this.#values.get(name);
     if (own) return own.map((l) => l.text).join("\n");
+    if (name === "_ENV") {
+      // keepalived 2.4: ${_ENV NAME} is the environment variable (nothing when it is unset)
+      const v = args.trim();
+      return v === "" ? null : ctx.env?.(v) ?? "";
+    }
+    if (/[A-Za-z_]/.test(args)) return null;
     const nums = args.trim() === "" ? [] : args.trim().split(/\s+/).map(Number);
     if (nums.length > 0 && name !== "_RANDOM") return null;
     switch (name) {

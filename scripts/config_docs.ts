@@ -1,11 +1,23 @@
-/** Rewrites the keyword reference in docs/config.md from the keyword table, then formats it. */
-import { BEGIN_MARK, END_MARK, generatedPart, keywordReference } from "../config/docs.ts";
+/** Rewrites the generated parts of docs/config.md from the keyword table, then formats it. */
+import {
+  BEGIN_KA_MARK,
+  BEGIN_MARK,
+  END_KA_MARK,
+  END_MARK,
+  keepalivedKeywordTable,
+  keywordReference,
+  replacePart,
+} from "../config/docs.ts";
 
 const path = new URL("../docs/config.md", import.meta.url);
-const doc = Deno.readTextFileSync(path);
-if (generatedPart(doc) === undefined) throw new Error(`docs/config.md lacks ${BEGIN_MARK}`);
-const a = doc.indexOf(BEGIN_MARK) + BEGIN_MARK.length;
-const b = doc.indexOf(END_MARK);
-Deno.writeTextFileSync(path, `${doc.slice(0, a)}\n\n${keywordReference()}\n${doc.slice(b)}`);
+const keywords = JSON.parse(
+  Deno.readTextFileSync(
+    new URL("../tests/fixtures/keepalived/keywords-2.2.7.json", import.meta.url),
+  ),
+).blocks;
+let doc = Deno.readTextFileSync(path);
+doc = replacePart(doc, keywordReference(), BEGIN_MARK, END_MARK);
+doc = replacePart(doc, keepalivedKeywordTable(keywords), BEGIN_KA_MARK, END_KA_MARK);
+Deno.writeTextFileSync(path, doc);
 const fmt = await new Deno.Command(Deno.execPath(), { args: ["fmt", path.pathname] }).output();
 if (!fmt.success) throw new Error(new TextDecoder().decode(fmt.stderr));

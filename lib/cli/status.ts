@@ -146,7 +146,9 @@ function renderInstance(i: InstanceStatus): string[] {
   lines.push(row("master", master));
   if (i.vips.length === 0) lines.push(row("vips", "none"));
   i.vips.forEach((v, n) => {
-    const text = `${v.address}/${v.prefixLen} dev ${v.dev}  ${v.present ? "present" : "absent"}`;
+    const text = `${v.address}/${v.prefixLen} dev ${v.dev}  ${v.present ? "present" : "absent"}${
+      v.excluded ? "  (excluded: not in adverts)" : ""
+    }`;
     lines.push(row(n === 0 ? "vips" : "", text));
   });
   if (i.vipError) lines.push(row("VIP ERROR", `${i.vipError} (retrying)`));

@@ -19,6 +19,8 @@ export interface VipStatus {
   dev: string;
   /** whether the address is configured on this host right now (asked of the host per request) */
   present: boolean;
+  /** from virtual_ipaddress_excluded: held with the VIPs but not listed in adverts */
+  excluded?: boolean;
 }
 
 export interface InstanceStatus {

@@ -154,7 +154,7 @@ export class Daemon implements DaemonApi {
     const { effects } = this.#opts;
     for (const cfg of instances) {
       const byDev = new Map<string, typeof cfg.vips>();
-      for (const v of cfg.vips) {
+      for (const v of [...cfg.vips, ...cfg.excludedVips]) {
         byDev.set(vipDev(cfg, v), [...(byDev.get(vipDev(cfg, v)) ?? []), v]);
       }
       for (const [dev, vips] of byDev) {

@@ -195,12 +195,22 @@ export class InstanceRuntime {
       effectivePriority: st.effectivePriority,
       priorityAdjustments: [],
       masterIp: st.masterIp,
-      vips: this.cfg.vips.map((v) => ({
-        address: v.address,
-        prefixLen: v.prefixLen,
-        dev: vipDev(this.cfg, v),
-        present: this.#vipsPresent,
-      })),
+      vips: [
+        ...this.cfg.vips.map((v) => ({
+          address: v.address,
+          prefixLen: v.prefixLen,
+          dev: vipDev(this.cfg, v),
+          present: this.#vipsPresent,
+        })),
+        // virtual_ipaddress_excluded: held with the VIPs, never listed in adverts
+        ...this.cfg.excludedVips.map((v) => ({
+          address: v.address,
+          prefixLen: v.prefixLen,
+          dev: vipDev(this.cfg, v),
+          present: this.#vipsPresent,
+          excluded: true,
+        })),
+      ],
       lastTransition: this.#lastTransition,
       advertsSent: this.#advertsSent,
       advertsReceived: this.#advertsReceived,
@@ -288,7 +298,9 @@ export class InstanceRuntime {
   #sendGarp(why: string, repeat: number): void {
     if (this.#state.role !== "master") return; // a queued burst outlived our mastership
     try {
-      this.#deps.port.sendFrames(garpFrames(this.#deps.port.mac, this.params.vips, repeat));
+      // keepalived announces the excluded addresses too
+      const addresses = [...this.params.vips, ...this.cfg.excludedVips.map((v) => v.address)];
+      this.#deps.port.sendFrames(garpFrames(this.#deps.port.mac, addresses, repeat));
       this.log.debug(`sent gratuitous ARP (${why}) x${Math.max(1, repeat)}`);
     } catch (err) {
       this.log.error(
@@ -297,10 +309,10 @@ export class InstanceRuntime {
     }
   }
 
-  /** Groups our VIPs by device. */
+  /** Groups our VIPs (the excluded ones too: keepalived adds and removes them together) by device. */
   #vipsByDev(): Map<string, VipConfig[]> {
     const byDev = new Map<string, VipConfig[]>();
-    for (const v of this.cfg.vips) {
+    for (const v of [...this.cfg.vips, ...this.cfg.excludedVips]) {
       const dev = vipDev(this.cfg, v);
       byDev.set(dev, [...(byDev.get(dev) ?? []), v]);
     }
