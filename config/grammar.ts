@@ -767,8 +767,27 @@ export const SCRIPT: Section<ScriptTarget> = section<ScriptTarget>(
   "[script.NAME]",
   [
     {
-      ...sprop("script", command, "script", { doc: "command line", def: "**required**" }),
-      always: true,
+      ...sprop("script", command, "script", {
+        syntax: "CMD",
+        doc: "one word or a quoted command line; keepalived ignores words after the first",
+        def: "**required**",
+        always: true,
+      }),
+      read: (s, t, r) => {
+        if (s.args.length === 0) {
+          r.diags.error(s.keyword.pos, `"script" needs a value`);
+          return;
+        }
+        if (s.args.length > 1) {
+          r.diags.warning(
+            s.args[1].pos,
+            `vrrp_script ${t.script.name}: keepalived runs only "${s.args[0].text}" and ` +
+              "ignores the words after it; so does vrrp (quote the whole command line to pass " +
+              "arguments)",
+          );
+        }
+        t.script.script = s.args[0].text;
+      },
     },
     sprop("interval", int(1, 86400), "intervalSec", { doc: "int seconds", def: "1" }),
     sprop("timeout", int(1, 86400), "timeoutSec", {

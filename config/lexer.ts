@@ -143,6 +143,20 @@ function processLine(
       diags.warning({ ...line.pos, col: u.col }, `unknown parameter "$${u.name}" left as is`);
     }
   }
+  // keepalived spots include lines on the raw text, so `{a,b}` braces stay in the path
+  const inc = /^(\s*)(include[rmwba]?)(\s+)(.*)$/.exec(text);
+  if (inc !== null && Object.hasOwn(INCLUDE_CHECKS, inc[2])) {
+    const at = (col: number) => ({ file: line.pos.file, line: line.pos.line, col: col + 1 });
+    const toks: Token[] = [{ text: inc[2], quoted: false, pos: at(inc[1].length) }];
+    const re = /\S+/g;
+    const start = inc[1].length + inc[2].length + inc[3].length;
+    for (let m; (m = re.exec(inc[4])) !== null;) {
+      if (/^[#!]/.test(m[0])) break;
+      toks.push({ text: m[0], quoted: false, pos: at(start + m.index) });
+    }
+    include(toks, file, run, stack);
+    return;
+  }
   const tokens = tokenize(text, line.pos.file, line.pos.line, diags);
   if (tokens.length === 0) return;
   if (isInclude(tokens[0])) {
