@@ -167,3 +167,39 @@ testWith("NotifyRunner honours script_user", { root: true, commands: ["setpriv"]
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+testWith("NotifyRunner runs a notify script as its own user and group, else script_user", {
+  root: true,
+}, async () => {
+  const dir = await Deno.makeTempDir({ prefix: "vrrp-notify-user-" });
+  try {
+    await Deno.chmod(dir, 0o755);
+    const log = `${dir}/ids`;
+    await Deno.writeTextFile(log, "");
+    await Deno.chmod(log, 0o666);
+    await Deno.writeTextFile(
+      `${dir}/id.sh`,
+      `#!/bin/sh\necho "$(id -un):$(id -gn) $*" >> ${log}\n`,
+    );
+    await Deno.chmod(`${dir}/id.sh`, 0o755);
+    const runner = new NotifyRunner({ log: () => {}, timeoutMs: 5000, user: "daemon" });
+    runner.enqueue("a", "master", {
+      master: { command: `${dir}/id.sh m`, user: "nobody", group: "nogroup" },
+      notify: { command: `${dir}/id.sh`, user: "nobody" },
+    }, 100);
+    runner.enqueue("a", "backup", { backup: { command: `${dir}/id.sh b` } }, 100);
+    await runner.close();
+    const primary = new Deno.Command("id", { args: ["-gn", "nobody"] }).outputSync();
+    const nobodyGroup = new TextDecoder().decode(primary.stdout).trim();
+    const daemonGroup = new TextDecoder().decode(
+      new Deno.Command("id", { args: ["-gn", "daemon"] }).outputSync().stdout,
+    ).trim();
+    assert.deepEqual((await Deno.readTextFile(log)).trim().split("\n"), [
+      "nobody:nogroup m",
+      `nobody:${nobodyGroup} INSTANCE a MASTER 100`,
+      `daemon:${daemonGroup} b`,
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
