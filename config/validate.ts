@@ -5,6 +5,7 @@
  */
 import type { Config, InstanceConfig, SourcePos, VipConfig } from "./model.ts";
 import { Diagnostics } from "./diagnostics.ts";
+import { VRRP_MCAST_GROUP4 } from "../lib/vrrp/constants.ts";
 
 const AUTH_WIRE_BYTES = 8;
 /** keepalived puts at most this many VIPs in one advert; more belong in the excluded list. */
@@ -43,6 +44,13 @@ export function validate(
   }
   if (!isIpv4(g.mcastGroup4) || !/^2(2[4-9]|3\d)\./.test(g.mcastGroup4)) {
     diags.error(where("global:vrrp_mcast_group4"), `bad IPv4 multicast group "${g.mcastGroup4}"`);
+  } else if (g.mcastGroup4 !== VRRP_MCAST_GROUP4) {
+    diags.warning(
+      where("global:vrrp_mcast_group4"),
+      `vrrp_mcast_group4 ${g.mcastGroup4} is not honoured yet: adverts are still sent to and ` +
+        `received on ${VRRP_MCAST_GROUP4}, so peers using ${g.mcastGroup4} do not hear this ` +
+        "host, nor it them",
+    );
   }
 
   const scripts = new Set(config.scripts.map((s) => s.name));

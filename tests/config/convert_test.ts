@@ -24,7 +24,7 @@ function syntaxDiags(r: ReturnType<typeof parseConfigText>): string[] {
   return r.diagnostics
     .filter((d) =>
       d.severity !== "note" &&
-      !/^(instances? |sync group |track_script |track_file |vrrp_version 3|bad IPv4 multicast)/
+      !/^(instances? |sync group |track_script |track_file |vrrp_version 3|bad IPv4 multicast|vrrp_mcast_group4 )/
         .test(d.message)
     )
     .map(formatDiagnostic);
