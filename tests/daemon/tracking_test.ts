@@ -124,7 +124,7 @@ Deno.test("tracking: a failing vrrp_script lowers the priority and shows in stat
   }
 });
 
-Deno.test("tracking: track_file value times weight; sync group members fault together and notify as a group", async () => {
+Deno.test("tracking: a weighted track_file of a sync group member is ignored (as keepalived); members fault together and notify as a group", async () => {
   const host = new FakeHost();
   host.interfaces.set("eth1", "192.168.1.1");
   const dir = await Deno.makeTempDir();
@@ -144,10 +144,9 @@ vrrp_sync_group G {
 ` + instance("vi1", 1, 100, "  track_interface {\n    eth1\n  }\n  track_file {\n    tf\n  }") +
       instance("vi2", 2, 100);
     const { daemon, groups } = await boot(host, text);
-    assert.equal((await statusOf(daemon, "vi1")).effectivePriority, 110);
-    assert.deepEqual((await statusOf(daemon, "vi1")).priorityAdjustments, [
-      "file tf +10 (value 2)",
-    ]);
+    // keepalived 2.2.7 drops a tracked file with weight 5 from a sync group member
+    assert.equal((await statusOf(daemon, "vi1")).effectivePriority, 100);
+    assert.deepEqual((await statusOf(daemon, "vi1")).priorityAdjustments, []);
     await host.advance(masterDownIntervalMs(1, 100));
     assert.deepEqual(groups.map((g) => `${g.group.name} ${g.to}`), ["G backup", "G master"]);
     host.links.set("eth1", false);
