@@ -264,3 +264,25 @@ Deno.test("tracking: a link watch that breaks down falls back to the fast poll",
   assert.equal(inst.role, "fault");
   await daemon.shutdown();
 });
+
+Deno.test("virtual_ipaddress_excluded: added and removed with the VIPs, not in adverts, in status", async () => {
+  const host = new FakeHost();
+  const { daemon } = await boot(
+    host,
+    instance("vi1", 1, 100, "  virtual_ipaddress_excluded {\n    10.0.5.5/24\n  }"),
+  );
+  await host.advance(masterDownIntervalMs(1, 100));
+  assert.equal(daemon.instances.get("vi1")!.role, "master");
+  assert.deepEqual(host.vipsOn(), ["10.0.0.1", "10.0.5.5"]);
+  const adverts = host.adverts.map((a) => decodeIpv4Packet(a.packet))
+    .flatMap((r) => r.ok ? [r.advert.addresses] : []);
+  assert.ok(adverts.length > 0);
+  assert.ok(adverts.every((a) => JSON.stringify(a) === JSON.stringify(["10.0.0.1"])));
+  const st = await statusOf(daemon, "vi1");
+  assert.deepEqual(
+    st.vips.map((v) => `${v.address}/${v.prefixLen}${v.excluded ? " excluded" : ""}`),
+    ["10.0.0.1/24", "10.0.5.5/24 excluded"],
+  );
+  await daemon.shutdown();
+  assert.deepEqual(host.vipsOn(), []);
+});
