@@ -6,7 +6,7 @@
 import type { Lab, LabProcess } from "../tests/netns/lab.ts";
 import { networkPayload, readPcap } from "../lib/pcap/mod.ts";
 import { decodeArp, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from "../lib/vrrp/arp.ts";
-import { decodeIpv4Packet } from "../lib/vrrp/packet.ts";
+import { decodeIpPacket } from "../lib/sniff/ip_packet.ts";
 
 /** A VRRP advertisement seen on the wire. */
 export interface AdvertSeen {
@@ -100,7 +100,7 @@ export function readCapture(bytes: Uint8Array): CaptureResult {
         gratuitous: arp.gratuitous,
       });
     } else if (net.etherType === ETHERTYPE_IPV4) {
-      const r = decodeIpv4Packet(net.payload);
+      const r = decodeIpPacket(net.payload);
       if (!r.ok || r.ip === undefined) continue;
       out.adverts.push({
         tMs,

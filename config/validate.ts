@@ -6,16 +6,15 @@
 import type { Config, InstanceConfig, SourcePos, VipConfig } from "./model.ts";
 import { Diagnostics } from "./diagnostics.ts";
 import { VRRP_MCAST_GROUP4 } from "../lib/vrrp/constants.ts";
+import { Family, parseAddress } from "../lib/vrrp/address.ts";
 
 const AUTH_WIRE_BYTES = 8;
 /** keepalived puts at most this many VIPs in one advert; more belong in the excluded list. */
 const MAX_ADVERT_VIPS = 20;
 
-/** Is `s` a dotted-quad IPv4 address (no leading zeros beyond "0")? */
+/** Is `s` a dotted-quad IPv4 address (no leading zeros beyond "0")? The one parser decides. */
 export function isIpv4(s: string): boolean {
-  const parts = s.split(".");
-  return parts.length === 4 &&
-    parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255);
+  return parseAddress(s)?.family === Family.ipv4;
 }
 
 /** The first 8 bytes of the password's UTF-8 form, as they go on the wire (RFC 3768 §5.3.10). */

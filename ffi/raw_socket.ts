@@ -17,6 +17,7 @@ import {
 } from "./libc.ts";
 import { check } from "./errors.ts";
 import { interfaceIndex } from "./netif.ts";
+import { encodeIpv4Packet } from "./ip_header.ts";
 import { type ReceivedPacket, ReceivePump, recvDontWait } from "./poller.ts";
 import { cString, ipMreqn, SOCKADDR_IN_BYTES, sockaddrIn } from "./structs.ts";
 
@@ -24,8 +25,8 @@ export type { ReceivedPacket } from "./poller.ts";
 
 /** IP protocol number of VRRP (RFC 3768 §5.2.4); ffi/ imports nothing from lib/. */
 const IPPROTO_VRRP = 112;
-/** RFC 3768 §5.2.2 multicast group. */
-const VRRP_GROUP = "224.0.0.18";
+/** RFC 3768 §5.2.2 multicast group, 224.0.0.18. */
+const VRRP_GROUP = Uint8Array.of(224, 0, 0, 18);
 
 function intOpt(value: number): Uint8Array {
   const b = new Uint8Array(4);
@@ -36,16 +37,20 @@ function intOpt(value: number): Uint8Array {
 /**
  * `socket(AF_INET, SOCK_RAW|SOCK_NONBLOCK|SOCK_CLOEXEC, protocol)` bound to one interface,
  * joined to the group there, multicast TTL 255, loopback off, and IP_HDRINCL: send() takes the
- * full IPv4 packet (the kernel fills the id when 0, and the header checksum).
+ * full IPv4 packet (the kernel fills the id when 0, and the header checksum); sendMessage()
+ * builds that header for a bare message. Addresses are 4 bytes, network order.
  */
 export class RawIpSocket {
   readonly #pump: ReceivePump;
+  /** the IPv4 id of the last packet sendMessage() built (keepalived counts from 1 too) */
+  #ipId = 0;
 
   private constructor(
     fd: number,
     readonly ifname: string,
     readonly ifindex: number,
-    readonly group: string,
+    readonly group: Uint8Array,
+    readonly protocol: number,
   ) {
     this.#pump = new ReceivePump(fd, (buf) => {
       const length = recvDontWait(fd, buf, null, null);
@@ -54,7 +59,10 @@ export class RawIpSocket {
   }
 
   /** Opens the socket on `ifname` (throws OsError, e.g. ENODEV, EPERM without CAP_NET_RAW). */
-  static open(ifname: string, opts: { group?: string; protocol?: number } = {}): RawIpSocket {
+  static open(
+    ifname: string,
+    opts: { group?: Uint8Array; protocol?: number } = {},
+  ): RawIpSocket {
     const group = opts.group ?? VRRP_GROUP;
     const protocol = opts.protocol ?? IPPROTO_VRRP;
     const ifindex = interfaceIndex(ifname);
@@ -90,15 +98,31 @@ export class RawIpSocket {
         c.setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, intOpt(0), 4),
       );
       check("setsockopt(IP_HDRINCL)", c.setsockopt(fd, IPPROTO_IP, IP_HDRINCL, intOpt(1), 4));
-      return new RawIpSocket(fd, ifname, ifindex, group);
+      return new RawIpSocket(fd, ifname, ifindex, group, protocol);
     } catch (err) {
       c.close(fd);
       throw err;
     }
   }
 
+  /**
+   * Sends `message` behind an IPv4 header from `src` to `dst` with `ttl`, TOS 0xc0 and a
+   * counting id, as keepalived builds it.
+   */
+  sendMessage(message: Uint8Array, to: { src: Uint8Array; dst: Uint8Array; ttl: number }): void {
+    this.#ipId = (this.#ipId + 1) & 0xffff;
+    const packet = encodeIpv4Packet(message, {
+      src: to.src,
+      dst: to.dst,
+      ttl: to.ttl,
+      protocol: this.protocol,
+      id: this.#ipId,
+    });
+    this.send(packet, to.dst);
+  }
+
   /** Sends a complete IPv4 packet (header included) to `destination` (the group by default). */
-  send(ipPacket: Uint8Array, destination: string = this.group): void {
+  send(ipPacket: Uint8Array, destination: Uint8Array = this.group): void {
     if (this.#pump.stopping) throw new Error(`RawIpSocket(${this.ifname}) is closed`);
     const to = sockaddrIn(destination);
     check(

@@ -31,13 +31,12 @@ export function cString(s: string): Uint8Array {
   return out;
 }
 
-/** Parses a dotted-quad IPv4 address into 4 bytes (network order); throws on anything else. */
-export function ipv4Bytes(address: string): Uint8Array {
-  const parts = address.split(".");
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) {
-    throw new TypeError(`not an IPv4 address: ${JSON.stringify(address)}`);
+/** Checks that `address` holds the 4 bytes of an IPv4 address (ffi takes addresses as bytes). */
+function ipv4(address: Uint8Array): Uint8Array {
+  if (!(address instanceof Uint8Array) || address.length !== 4) {
+    throw new TypeError(`an IPv4 address is 4 bytes, got ${address?.length}`);
   }
-  return Uint8Array.from(parts.map(Number));
+  return address;
 }
 
 /** Formats 4 bytes as a dotted quad. */
@@ -50,13 +49,16 @@ export function macString(mac: Uint8Array): string {
   return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join(":");
 }
 
-/** `struct sockaddr_in { sa_family_t sin_family; in_port_t sin_port; struct in_addr sin_addr; char zero[8]; }` */
-export function sockaddrIn(address: string, port = 0): Uint8Array {
+/**
+ * `struct sockaddr_in { sa_family_t sin_family; in_port_t sin_port; struct in_addr sin_addr; char zero[8]; }`
+ * for the 4 address bytes `address` (network order).
+ */
+export function sockaddrIn(address: Uint8Array, port = 0): Uint8Array {
   const buf = new Uint8Array(SOCKADDR_IN_BYTES);
   const view = new DataView(buf.buffer);
   view.setUint16(0, AF_INET, LE);
   view.setUint16(2, port, false);
-  buf.set(ipv4Bytes(address), 4);
+  buf.set(ipv4(address), 4);
   return buf;
 }
 
@@ -90,11 +92,18 @@ export function readSockaddrLl(buf: Uint8Array): SockaddrLlInfo {
   return { protocol: view.getUint16(2, false), ifindex: view.getInt32(4, LE), pktType: buf[10] };
 }
 
-/** `struct ip_mreqn { struct in_addr imr_multiaddr; struct in_addr imr_address; int imr_ifindex; }` */
-export function ipMreqn(group: string, ifindex: number, address = "0.0.0.0"): Uint8Array {
+/**
+ * `struct ip_mreqn { struct in_addr imr_multiaddr; struct in_addr imr_address; int imr_ifindex; }`
+ * (addresses as 4 bytes; the local address defaults to INADDR_ANY)
+ */
+export function ipMreqn(
+  group: Uint8Array,
+  ifindex: number,
+  address: Uint8Array = new Uint8Array(4),
+): Uint8Array {
   const buf = new Uint8Array(IP_MREQN_BYTES);
-  buf.set(ipv4Bytes(group), 0);
-  buf.set(ipv4Bytes(address), 4);
+  buf.set(ipv4(group), 0);
+  buf.set(ipv4(address), 4);
   new DataView(buf.buffer).setInt32(8, ifindex, LE);
   return buf;
 }

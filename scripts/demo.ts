@@ -77,7 +77,7 @@ async function main(): Promise<number> {
     const t0 = performance.now();
     a.kill("SIGKILL");
     await a.status;
-    const limit = masterDownIntervalMs(1, 99) + 500;
+    const limit = masterDownIntervalMs(2, 100, 99) + 500;
     const took = await waitUntil(
       "B to hold all four",
       async () => sameSet((await placement(lab, ["b"])).b, ALL_VIPS),

@@ -1,20 +1,21 @@
 /**
- * The daemon: owns the interfaces (one raw socket each, shared by the instances on it), decodes
- * every received packet once and dispatches it by VRID, runs one scheduler for all deadlines,
+ * The daemon: owns the interfaces (raw sockets shared by the instances on it), decodes every
+ * received message once and dispatches it by (family, VRID), runs one scheduler for all deadlines,
  * and implements the control socket's `DaemonApi` (status, admin down/up, reload).
  */
 import type { Config, InstanceConfig, LoadResult, SyncGroupConfig } from "../../config/model.ts";
 import { formatDiagnostic } from "../../config/diagnostics.ts";
 import { hasErrors } from "../../config/load.ts";
 import type { DaemonApi, InstanceStatus, Reply, StatusReply } from "../control/types.ts";
-import { decodeIpv4Packet } from "../vrrp/packet.ts";
+import type { Family } from "../vrrp/address.ts";
+import { decodeAdvert } from "../vrrp/packet.ts";
 import { DropLog } from "./drop_log.ts";
 import { type GroupChange, GroupStates } from "./group_state.ts";
-import { type Effects, InterfaceError, type InterfacePort } from "./effects.ts";
+import { type Effects, InterfaceError, type InterfacePort, type Received } from "./effects.ts";
 import { InstanceRuntime, type TransitionInfo } from "./instance.ts";
-import type { FsmEvent } from "../vrrp/types.ts";
+import type { DropReason, FsmEvent } from "../vrrp/types.ts";
 import type { Logger } from "./logger.ts";
-import { instanceParams, vipDev } from "./params.ts";
+import { instanceFamily, instanceParams, vipDev } from "./params.ts";
 import { planReload } from "./reload_diff.ts";
 import { Scheduler } from "./scheduler.ts";
 import { syncRolePlan } from "./sync_roles.ts";
@@ -40,19 +41,16 @@ export interface DaemonOptions {
   onGroupTransition?: (c: GroupChange) => void;
 }
 
-/** One opened interface and the instances on it, by VRID. */
+/** One opened interface and the instances on it, by {@link instanceKey}. */
 interface IfaceEntry {
   port: InterfacePort;
-  byVrid: Map<number, InstanceRuntime>;
+  byKey: Map<string, InstanceRuntime>;
   drops: DropLog;
 }
 
-/** The VRID of a raw IPv4 packet, when it is long enough to have one (to count codec drops). */
-export function peekVrid(packet: Uint8Array): number | null {
-  if (packet.length < 1) return null;
-  const ihl = (packet[0] & 0x0f) * 4;
-  if (packet.length < ihl + 2 || packet[9] !== 112) return null;
-  return packet[ihl + 1];
+/** Instances are found by (family, VRID): one VRID may exist once per family (RFC 5798 §5.2.3). */
+export function instanceKey(family: Family, vrid: number): string {
+  return `${family}/${vrid}`;
 }
 
 /** A running daemon. Build it with {@link Daemon.start}. */
@@ -132,12 +130,16 @@ export class Daemon implements DaemonApi {
   async #openInterfaces(instances: InstanceConfig[]): Promise<void> {
     for (const name of new Set(instances.map((c) => c.interface))) {
       if (this.#ifaces.has(name)) continue;
-      const port = await this.#opts.effects.openInterface(name, (p) => this.#onPacket(name, p));
-      if (port.primaryIp === null && instances.some((c) => c.interface === name && !c.mcastSrcIp)) {
+      const port = await this.#opts.effects.openInterface(name, (r) => this.#onReceive(name, r));
+      for (const c of instances) {
+        if (c.interface !== name || c.mcastSrcIp) continue;
+        const family = instanceFamily(c);
+        if (port.address(family) !== null) continue;
         await port.close();
-        throw new InterfaceError(name, "other", `interface ${name} has no IPv4 address`);
+        const what = family === "ipv4" ? "IPv4 address" : "IPv6 link-local address";
+        throw new InterfaceError(name, "other", `interface ${name} has no ${what}`);
       }
-      this.#ifaces.set(name, { port, byVrid: new Map(), drops: new DropLog() });
+      this.#ifaces.set(name, { port, byKey: new Map(), drops: new DropLog() });
     }
   }
 
@@ -180,7 +182,11 @@ export class Daemon implements DaemonApi {
   #startInstance(cfg: InstanceConfig, adminDown?: boolean): void {
     const entry = this.#ifaces.get(cfg.interface);
     if (!entry) throw new Error(`interface ${cfg.interface} is not open`);
-    const params = instanceParams(cfg, entry.port.primaryIp ?? "0.0.0.0");
+    const family = instanceFamily(cfg);
+    const params = instanceParams(
+      cfg,
+      entry.port.address(family) ?? (family === "ipv4" ? "0.0.0.0" : "::"),
+    );
     const inst = new InstanceRuntime(cfg, params, {
       effects: this.#opts.effects,
       port: entry.port,
@@ -190,7 +196,7 @@ export class Daemon implements DaemonApi {
       onTransition: (t) => this.#onTransition(t),
     });
     this.#instances.set(cfg.name, inst);
-    entry.byVrid.set(cfg.vrid, inst);
+    entry.byKey.set(instanceKey(params.family, cfg.vrid), inst);
     this.#tracking.attach(cfg);
     inst.start(adminDown ?? this.#opts.adminDownAtStart?.has(cfg.name) ?? false);
   }
@@ -202,7 +208,8 @@ export class Daemon implements DaemonApi {
     await inst.stop();
     this.#instances.delete(name);
     const entry = this.#ifaces.get(inst.cfg.interface);
-    if (entry?.byVrid.get(inst.cfg.vrid) === inst) entry.byVrid.delete(inst.cfg.vrid);
+    const key = instanceKey(inst.params.family, inst.cfg.vrid);
+    if (entry?.byKey.get(key) === inst) entry.byKey.delete(key);
   }
 
   /**
@@ -240,41 +247,55 @@ export class Daemon implements DaemonApi {
     }
   }
 
-  #onPacket(iface: string, packet: Uint8Array): void {
+  #onReceive(iface: string, r: Received): void {
     const entry = this.#ifaces.get(iface);
     if (!entry || this.#stopping) return;
-    const r = decodeIpv4Packet(packet);
-    const now = this.#opts.effects.now();
     if (!r.ok) {
-      const vrid = peekVrid(packet);
-      const inst = vrid === null ? undefined : entry.byVrid.get(vrid);
-      if (inst) inst.codecDrop(r.reason, r.detail);
-      else {
-        const n = entry.drops.record(r.reason, now);
-        if (n > 0) {
-          this.#log.warn(`[${iface}] dropped packet: ${r.reason}: ${r.detail}`, {
-            iface,
-            reason: r.reason,
-            count: n,
-          });
-        }
-      }
+      this.#dropped(entry, iface, r.family, r.vrid, r.reason, r.detail);
       return;
     }
-    const inst = entry.byVrid.get(r.advert.vrid);
+    const d = decodeAdvert(r.message, r);
+    if (!d.ok) {
+      const vrid = r.message.length >= 2 ? r.message[1] : null;
+      this.#dropped(entry, iface, r.family, vrid, d.reason, d.detail);
+      return;
+    }
+    const inst = entry.byKey.get(instanceKey(r.family, d.advert.vrid));
     if (!inst) {
-      const n = entry.drops.record("unknownVrid", now);
+      const n = entry.drops.record("unknownVrid", this.#opts.effects.now());
       if (n > 0) {
-        this.#log.debug(`[${iface}] ignoring advert for VRID ${r.advert.vrid} (not ours)`, {
-          iface,
-          vrid: r.advert.vrid,
-          source: r.ip?.source,
-          count: n,
-        });
+        this.#log.debug(
+          `[${iface}] ignoring ${r.family} advert for VRID ${d.advert.vrid} (not ours)`,
+          { iface, family: r.family, vrid: d.advert.vrid, source: r.src, count: n },
+        );
       }
       return;
     }
-    inst.receiveAdvert(r.advert, r.ip?.source ?? "0.0.0.0");
+    inst.receiveAdvert(d.advert, r.src);
+  }
+
+  /** A packet dropped below the instance: counted on its instance when the VRID tells which. */
+  #dropped(
+    entry: IfaceEntry,
+    iface: string,
+    family: Family,
+    vrid: number | null,
+    reason: DropReason,
+    detail: string,
+  ): void {
+    const inst = vrid === null ? undefined : entry.byKey.get(instanceKey(family, vrid));
+    if (inst) {
+      inst.codecDrop(reason, detail);
+      return;
+    }
+    const n = entry.drops.record(reason, this.#opts.effects.now());
+    if (n > 0) {
+      this.#log.warn(`[${iface}] dropped packet: ${reason}: ${detail}`, {
+        iface,
+        reason,
+        count: n,
+      });
+    }
   }
 
   /**

@@ -3,19 +3,61 @@
  * test can drive the daemon with fakes and a fake clock, and `realEffects()` uses ffi + `ip`.
  */
 import type { VipConfig } from "../../config/model.ts";
+import type { Family } from "../vrrp/address.ts";
+import type { DropReason } from "../vrrp/types.ts";
 
 /** What an `ip addr` run reported; a failure keeps the command's stderr for the log. */
 export type VipOutcome = { ok: true } | { ok: false; stderr: string };
 
-/** One interface the daemon speaks VRRP on: a raw IP socket plus a packet socket for ARP. */
+/** Where a VRRP message goes: the IP header the port builds (or the kernel, for IPv6). */
+export interface SendTo {
+  family: Family;
+  src: string;
+  dst: string;
+  /** IPv4 TTL / IPv6 hop limit: 255 for VRRP */
+  hopLimit: number;
+}
+
+/** A VRRP message as received, with the addresses and hop limit it came with. */
+export interface ReceivedMessage {
+  ok: true;
+  /** the VRRP message alone (no IP header) */
+  message: Uint8Array;
+  family: Family;
+  src: string;
+  dst: string;
+  hopLimit: number;
+  ifindex: number;
+  /** monotonic ms when read */
+  atMs: number;
+}
+
+/** A packet the port could not hand on as a VRRP message (a bad IP header). */
+export interface ReceiveDropped {
+  ok: false;
+  family: Family;
+  reason: DropReason;
+  detail: string;
+  /** the VRID, when the bytes reach it (to count the drop on its instance) */
+  vrid: number | null;
+  atMs: number;
+}
+
+/** What a port delivers. */
+export type Received = ReceivedMessage | ReceiveDropped;
+
+/** One interface the daemon speaks VRRP on: raw IP sockets plus a packet socket for ARP. */
 export interface InterfacePort {
   readonly name: string;
   /** 6-byte hardware address, the source of gratuitous ARPs */
   readonly mac: Uint8Array;
-  /** the interface's primary IPv4 address (advert source and tie-breaker), null if none */
-  readonly primaryIp: string | null;
-  /** Sends one complete IPv4 packet (VRRP advert). */
-  sendAdvert(packet: Uint8Array): void;
+  /**
+   * our address of `family` there (the advert source and tie-breaker): the primary IPv4
+   * address, or the IPv6 link-local address; null if none (or the family is not open)
+   */
+  address(family: Family): string | null;
+  /** Sends one VRRP message; the IP header comes from `to`. Throws when it cannot be sent. */
+  send(message: Uint8Array, to: SendTo): void;
   /** Sends complete Ethernet frames (gratuitous ARP). */
   sendFrames(frames: Uint8Array[]): void;
   /**
@@ -46,10 +88,11 @@ export interface Effects {
   setTimer(delayMs: number, fn: () => void): number;
   clearTimer(id: number): void;
   /**
-   * Opens the interface; `onPacket` receives every IPv4 packet of protocol 112 seen on it.
-   * Throws {@link InterfaceError} when the interface is missing or we lack privileges.
+   * Opens the interface; `onReceive` gets every packet of protocol 112 seen on it, as a VRRP
+   * message with its addresses (or why it was dropped below VRRP). Throws
+   * {@link InterfaceError} when the interface is missing or we lack privileges.
    */
-  openInterface(name: string, onPacket: (packet: Uint8Array) => void): Promise<InterfacePort>;
+  openInterface(name: string, onReceive: (r: Received) => void): Promise<InterfacePort>;
   addVips(vips: VipConfig[], dev: string): Promise<VipOutcome>;
   removeVips(vips: VipConfig[], dev: string): Promise<VipOutcome>;
   /** Which of `vips` are on `dev` right now (same order). */

@@ -6,7 +6,8 @@
 import type { InstanceConfig, VipConfig } from "../../config/model.ts";
 import type { InstanceStatus } from "../control/types.ts";
 import { initialState, type InstanceState, nextDeadlineMs, step } from "../vrrp/fsm.ts";
-import { encodeIpv4Packet } from "../vrrp/packet.ts";
+import { VRRP_TTL } from "../vrrp/constants.ts";
+import { encodeAdvert } from "../vrrp/packet.ts";
 import type {
   Advertisement,
   DropReason,
@@ -14,12 +15,13 @@ import type {
   FsmEvent,
   InstanceParams,
   Role,
+  WireAddresses,
 } from "../vrrp/types.ts";
 import { DropLog } from "./drop_log.ts";
 import type { Effects, InterfacePort, VipOutcome } from "./effects.ts";
 import { garpFrames } from "./garp.ts";
 import type { Logger } from "./logger.ts";
-import { vipDev } from "./params.ts";
+import { vipDev, wireAddresses } from "./params.ts";
 import type { Scheduler } from "./scheduler.ts";
 
 /** How often a failed `ip addr` is tried in all before the failure is surfaced as an error. */
@@ -41,6 +43,8 @@ export interface InstanceDeps {
   wallClock?: () => Date;
   /** called after each role change (notify scripts hook here) */
   onTransition?: (t: TransitionInfo) => void;
+  /** where adverts go (default: the family's multicast group from our primary address) */
+  wire?: WireAddresses;
 }
 
 /** One role change, as hooks see it. */
@@ -63,7 +67,7 @@ export class InstanceRuntime {
   #lastTransition: InstanceStatus["lastTransition"] = null;
   #advertsSent = 0;
   #advertsReceived = 0;
-  #ipId = 0;
+  readonly #wire: WireAddresses;
   readonly #drops = new DropLog();
   /** whether our VIPs are (to our knowledge) configured on the host */
   #vipsPresent = false;
@@ -82,6 +86,12 @@ export class InstanceRuntime {
     this.#deps = deps;
     this.log = deps.log;
     this.#state = initialState(params);
+    this.#wire = deps.wire ?? wireAddresses(params);
+  }
+
+  /** The addresses our adverts travel between. */
+  get wire(): WireAddresses {
+    return this.#wire;
   }
 
   /** Current role. */
@@ -283,9 +293,8 @@ export class InstanceRuntime {
 
   #sendAdvert(advert: Advertisement): void {
     try {
-      this.#ipId = (this.#ipId + 1) & 0xffff;
-      const packet = encodeIpv4Packet(advert, { source: this.params.primaryIp, id: this.#ipId });
-      this.#deps.port.sendAdvert(packet);
+      const message = encodeAdvert(advert, this.#wire);
+      this.#deps.port.send(message, { ...this.#wire, hopLimit: VRRP_TTL });
       this.#advertsSent++;
       if (advert.priority === 0) this.log.info("sent priority-0 advert (resigning)");
       // once a second per instance: build the line only when it is written

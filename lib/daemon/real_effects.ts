@@ -5,11 +5,21 @@ import { interfaceInfo } from "../../ffi/netif.ts";
 import { PacketSocket } from "../../ffi/packet_socket.ts";
 import { sleepMicros } from "../../ffi/sleep.ts";
 import { RawIpSocket } from "../../ffi/raw_socket.ts";
+import { parseIpv4Packet } from "../../ffi/ip_header.ts";
+import { Family, parseAddress, readAddress } from "../vrrp/address.ts";
+import { IPPROTO_VRRP } from "../vrrp/constants.ts";
 import { hostAddresses, VipBatcher } from "../vip/batcher.ts";
 import { denoCommandRunner } from "../vip/command.ts";
 import { VipManager, type VipResult } from "../vip/manager.ts";
 import { netlinkHostAddresses } from "../vip/netlink_read.ts";
-import { type Effects, InterfaceError, type InterfacePort, type VipOutcome } from "./effects.ts";
+import {
+  type Effects,
+  InterfaceError,
+  type InterfacePort,
+  type Received,
+  type SendTo,
+  type VipOutcome,
+} from "./effects.ts";
 import type { Logger } from "./logger.ts";
 import { PreciseTimers } from "./precise_timer.ts";
 
@@ -33,6 +43,35 @@ function describe(iface: string, err: unknown): InterfaceError {
   }
   const msg = err instanceof Error ? err.message : String(err);
   return new InterfaceError(iface, "other", `cannot open interface ${iface}: ${msg}`);
+}
+
+/** The 4 bytes of an IPv4 address we send from or to (our own config: a bad one is a bug). */
+function v4Bytes(text: string): Uint8Array {
+  const a = parseAddress(text);
+  if (a === null || a.family !== Family.ipv4) throw new TypeError(`not an IPv4 address: ${text}`);
+  return a.bytes;
+}
+
+/** A packet read from a raw IPv4 socket, as the port hands it on: message + addresses. */
+export function receivedIpv4(bytes: Uint8Array, ifindex: number, atMs: number): Received {
+  const p = parseIpv4Packet(bytes, IPPROTO_VRRP);
+  if (!p.ok) {
+    const h = p.header;
+    const vrid = h && bytes.length >= h.headerBytes + 2 && h.protocol === IPPROTO_VRRP
+      ? bytes[h.headerBytes + 1]
+      : null;
+    return { ok: false, family: Family.ipv4, reason: p.reason, detail: p.detail, vrid, atMs };
+  }
+  return {
+    ok: true,
+    message: p.payload,
+    family: Family.ipv4,
+    src: readAddress(p.header.src, 0, Family.ipv4),
+    dst: readAddress(p.header.dst, 0, Family.ipv4),
+    hopLimit: p.header.hopLimit,
+    ifindex,
+    atMs,
+  };
 }
 
 /** Effects backed by the host: performance.now(), precise timers, raw sockets, `ip addr`. */
@@ -71,7 +110,7 @@ export function realEffects(log: Logger): Effects {
     // nothing due and had to be re-armed, a second wake-up and ~1 ms more lateness
     setTimer: (delayMs, fn) => timers.setTimer(delayMs, fn),
     clearTimer: (id) => timers.clearTimer(id),
-    openInterface(name, onPacket): Promise<InterfacePort> {
+    openInterface(name, onReceive): Promise<InterfacePort> {
       let raw: RawIpSocket;
       let arp: PacketSocket;
       let info;
@@ -88,15 +127,23 @@ export function realEffects(log: Logger): Effects {
         return Promise.reject(describe(name, err));
       }
       if (!info.up) log.warn(`interface ${name} is down`);
-      const loop = raw.receiveLoop((p) => onPacket(p.bytes)).catch((err) => {
-        log.error(`receive loop on ${name} failed: ${String(err)}`);
-      });
+      const loop = raw.receiveLoop((p) => onReceive(receivedIpv4(p.bytes, raw.ifindex, p.atMs)))
+        .catch((err) => {
+          log.error(`receive loop on ${name} failed: ${String(err)}`);
+        });
       let closed: Promise<void> | null = null;
       return Promise.resolve({
         name,
         mac: info.mac,
-        primaryIp: info.primaryIp,
-        sendAdvert: (packet) => raw.send(packet),
+        address: (family) => family === Family.ipv4 ? info.primaryIp : null,
+        send: (message: Uint8Array, to: SendTo) => {
+          if (to.family !== Family.ipv4) throw new Error(`${name}: no ${to.family} socket open`);
+          raw.sendMessage(message, {
+            src: v4Bytes(to.src),
+            dst: v4Bytes(to.dst),
+            ttl: to.hopLimit,
+          });
+        },
         drainReceived: () => void raw.drainNow(),
         sendFrames: (frames) => {
           for (const f of frames) arp.send(f);

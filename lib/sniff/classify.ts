@@ -2,9 +2,11 @@
  * Sorting captured packets into VRRP adverts, ARP and the rest, for `vrrp decode` and
  * `vrrp sniff`. Pure: bytes in, decoded packets out; never throws.
  */
-import { decodeIpv4Packet, decodeVrrpMessage } from "../vrrp/packet.ts";
+import { decodeAdvert } from "../vrrp/packet.ts";
+import { decodeIpPacket } from "./ip_packet.ts";
 import { type ArpPacket, decodeArp } from "../vrrp/arp.ts";
 import { IPPROTO_VRRP } from "../vrrp/constants.ts";
+import { Family, readAddress } from "../vrrp/address.ts";
 import type { DecodeResult } from "../vrrp/types.ts";
 import type { NetworkPayload } from "../pcap/link.ts";
 
@@ -19,7 +21,8 @@ export interface LooseAdvertFields {
   priority?: number;
   count?: number;
   authType?: number;
-  advertIntervalSec?: number;
+  /** v2: Adver Int × 100; v3: Max Adver Int (centiseconds) */
+  advertIntervalCs?: number;
   checksum?: number;
   addresses: string[];
   authData?: Uint8Array;
@@ -31,8 +34,11 @@ export type ClassifiedPacket =
   | { kind: "arp"; arp: ArpPacket }
   | { kind: "other"; what: string };
 
-/** Reads whatever advert fields `msg` (a bare VRRP message) holds, without judging them. */
-export function looseAdvertFields(msg: Uint8Array): LooseAdvertFields {
+/**
+ * Reads whatever advert fields `msg` (a bare VRRP message) holds, without judging them; v3
+ * addresses are IPv6 when `family` says so (or, unknown, when the length says so).
+ */
+export function looseAdvertFields(msg: Uint8Array, family?: "ipv4" | "ipv6"): LooseAdvertFields {
   const f: LooseAdvertFields = { addresses: [] };
   if (msg.length >= 1) {
     f.version = msg[0] >>> 4;
@@ -41,26 +47,44 @@ export function looseAdvertFields(msg: Uint8Array): LooseAdvertFields {
   if (msg.length >= 2) f.vrid = msg[1];
   if (msg.length >= 3) f.priority = msg[2];
   if (msg.length >= 4) f.count = msg[3];
-  if (msg.length >= 5) f.authType = msg[4];
-  if (msg.length >= 6) f.advertIntervalSec = msg[5];
+  const v3 = f.version === 3;
+  if (msg.length >= 5 && !v3) f.authType = msg[4];
+  if (msg.length >= 6) f.advertIntervalCs = v3 ? ((msg[4] & 0x0f) << 8) | msg[5] : msg[5] * 100;
   if (msg.length >= 8) f.checksum = (msg[6] << 8) | msg[7];
   const count = f.count ?? 0;
-  for (let i = 0; i < count && 8 + 4 * i + 4 <= msg.length; i++) {
-    const o = 8 + 4 * i;
-    f.addresses.push(`${msg[o]}.${msg[o + 1]}.${msg[o + 2]}.${msg[o + 3]}`);
+  const fam = family ??
+    (v3 && count > 0 && msg.length === 8 + 16 * count ? Family.ipv6 : Family.ipv4);
+  const step = fam === Family.ipv4 ? 4 : 16;
+  for (let i = 0; i < count && 8 + step * i + step <= msg.length; i++) {
+    f.addresses.push(readAddress(msg, 8 + step * i, fam));
   }
-  const authAt = 8 + 4 * count;
-  if (msg.length >= authAt + 8) f.authData = msg.slice(authAt, authAt + 8);
+  const authAt = 8 + step * count;
+  if (!v3 && msg.length >= authAt + 8) f.authData = msg.slice(authAt, authAt + 8);
   return f;
 }
 
 /** Decodes an IPv4 packet already known to carry protocol 112. */
 function vrrpFromIpv4(ip: Uint8Array): ClassifiedPacket {
-  const result = decodeIpv4Packet(ip);
+  const result = decodeIpPacket(ip);
   const ihl = (ip[0] & 0x0f) * 4;
   const total = ip.length >= 4 ? (ip[2] << 8) | ip[3] : 0;
   const end = total >= ihl && total <= ip.length ? total : ip.length;
-  return { kind: "vrrp", result, fields: looseAdvertFields(ip.subarray(ihl, end)) };
+  return { kind: "vrrp", result, fields: looseAdvertFields(ip.subarray(ihl, end), Family.ipv4) };
+}
+
+/** Decodes an IPv6 packet already known to carry next header 112. */
+function vrrpFromIpv6(ip: Uint8Array): ClassifiedPacket {
+  const result = decodeIpPacket(ip);
+  const len = ip.length >= 6 ? (ip[4] << 8) | ip[5] : 0;
+  const end = Math.min(ip.length, 40 + len);
+  return { kind: "vrrp", result, fields: looseAdvertFields(ip.subarray(40, end), Family.ipv6) };
+}
+
+/** Classifies an IPv6 packet: VRRP when its next header is 112 (no extension headers). */
+export function classifyIpv6(ip: Uint8Array): ClassifiedPacket {
+  if (ip.length < 40 || ip[0] >>> 4 !== 6) return { kind: "other", what: "IPv6 (short)" };
+  if (ip[6] !== IPPROTO_VRRP) return { kind: "other", what: `IPv6 next header ${ip[6]}` };
+  return vrrpFromIpv6(ip);
 }
 
 /** Classifies an IPv4 packet: VRRP when its protocol field is 112. */
@@ -74,6 +98,7 @@ export function classifyIpv4(ip: Uint8Array): ClassifiedPacket {
 export function classifyNetwork(np: NetworkPayload | null): ClassifiedPacket {
   if (np === null) return { kind: "other", what: "short link-layer frame" };
   if (np.etherType === 0x0800) return classifyIpv4(np.payload);
+  if (np.etherType === 0x86dd) return classifyIpv6(np.payload);
   if (np.etherType === 0x0806) {
     const arp = decodeArp(np.payload);
     return arp ? { kind: "arp", arp } : { kind: "other", what: "ARP (not Ethernet/IPv4)" };
@@ -82,8 +107,8 @@ export function classifyNetwork(np: NetworkPayload | null): ClassifiedPacket {
 }
 
 /**
- * Classifies bytes given by hand (`vrrp decode --hex`): an IPv4 packet when the first nibble is
- * 4, otherwise a bare VRRP message.
+ * Classifies bytes given by hand (`vrrp decode --hex`): an IPv4 or IPv6 packet when the first
+ * nibble is 4 or 6, otherwise a bare VRRP message.
  */
 export function classifyHex(bytes: Uint8Array): ClassifiedPacket {
   if (bytes.length > 0 && bytes[0] >>> 4 === 4) {
@@ -92,5 +117,11 @@ export function classifyHex(bytes: Uint8Array): ClassifiedPacket {
     }
     return vrrpFromIpv4(bytes);
   }
-  return { kind: "vrrp", result: decodeVrrpMessage(bytes), fields: looseAdvertFields(bytes) };
+  if (bytes.length > 0 && bytes[0] >>> 4 === 6) {
+    if (bytes.length >= 40 && bytes[6] !== IPPROTO_VRRP) {
+      return { kind: "other", what: `IPv6 next header ${bytes[6]}` };
+    }
+    return vrrpFromIpv6(bytes);
+  }
+  return { kind: "vrrp", result: decodeAdvert(bytes, null), fields: looseAdvertFields(bytes) };
 }

@@ -50,7 +50,9 @@ const q = (v: number | undefined) => v === undefined ? "?" : String(v);
 function vrrpFields(f: LooseAdvertFields): string {
   const csum = f.checksum === undefined ? "?" : `0x${f.checksum.toString(16).padStart(4, "0")}`;
   return `vrid ${q(f.vrid)} prio ${q(f.priority)} addrs ${f.addresses.join(",") || "-"} ` +
-    `auth ${describeAuth(f.authType, f.authData)} int ${q(f.advertIntervalSec)}s csum ${csum}`;
+    `auth ${describeAuth(f.authType, f.authData)} int ${
+      f.advertIntervalCs === undefined ? "?" : f.advertIntervalCs / 100
+    }s csum ${csum}`;
 }
 
 function arpText(a: ArpPacket): string {
@@ -70,7 +72,9 @@ export function formatPacketLine(ev: PacketEvent): string {
   const p = ev.packet;
   if (p.kind === "arp") return `${head.join(" ")} ${arpText(p.arp)}`;
   const r = p.result;
-  const ip = r.ip ? `${r.ip.source} > ${r.ip.destination} ttl ${r.ip.ttl}` : "(bare message)";
+  const ip = r.ip
+    ? `${r.ip.source} > ${r.ip.destination} ${r.ip.family === "ipv6" ? "hlim" : "ttl"} ${r.ip.ttl}`
+    : "(bare message)";
   const verdict = r.ok ? "valid" : `invalid: ${r.reason}: ${r.detail}`;
   return `${head.join(" ")} VRRP ${ip} ${vrrpFields(p.fields)} ${verdict}`;
 }
@@ -99,7 +103,7 @@ export function packetJson(ev: PacketEvent): Record<string, unknown> {
     priority: f.priority,
     count: f.count,
     authType: f.authType,
-    advertIntervalSec: f.advertIntervalSec,
+    advertIntervalCs: f.advertIntervalCs,
     checksum: f.checksum,
     addresses: f.addresses,
   });

@@ -14,7 +14,7 @@ import { RawIpSocket } from "../../ffi/raw_socket.ts";
 import { ETH_P_ALL } from "../../ffi/libc.ts";
 import { networkPayload } from "../pcap/link.ts";
 import { LinkType } from "../pcap/format.ts";
-import { decodeVrrpMessage } from "../vrrp/packet.ts";
+import { decodeIgnoringHopLimit } from "./ip_packet.ts";
 import type { DecodeResult } from "../vrrp/types.ts";
 import { type ClassifiedPacket, classifyNetwork } from "./classify.ts";
 
@@ -39,16 +39,14 @@ export function vrrpFromFrame(frame: Uint8Array): FrameVrrp | null {
 }
 
 /**
- * The result to record in the view for the IPv4 packet `ip` the codec judged `r` (see
+ * The result to record in the view for the IP packet `ip` the codec judged `r` (see
  * {@link FrameVrrp}). Pure, never throws.
  */
 export function viewResult(r: DecodeResult, ip: Uint8Array): DecodeResult {
   if (r.ok || r.reason !== "badTtl" || !r.ip) return r;
   // the codec stops at the TTL; the message behind the header may still be a sound advert
-  const total = ip.length >= 4 ? (ip[2] << 8) | ip[3] : 0;
-  const end = total >= r.ip.headerBytes && total <= ip.length ? total : ip.length;
-  const bare = decodeVrrpMessage(ip.subarray(r.ip.headerBytes, end));
-  return bare.ok ? { ...bare, ip: r.ip } : r;
+  const bare = decodeIgnoringHopLimit(ip, r.ip);
+  return bare.ok ? bare : r;
 }
 
 /** A VRRP packet received live. */

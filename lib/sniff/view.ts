@@ -3,7 +3,7 @@
  * what each VRID looks like now. No clock and no I/O: the caller passes the time in.
  */
 import { VRRP_TTL } from "../vrrp/constants.ts";
-import { compareIpv4 } from "../vrrp/ipv4.ts";
+import { compareAddresses } from "../vrrp/address.ts";
 import type { DecodeResult } from "../vrrp/types.ts";
 import { describeAuth } from "./format.ts";
 
@@ -12,7 +12,8 @@ export interface RouterView {
   source: string;
   /** priority of its last advert */
   priority: number;
-  advertIntervalSec: number;
+  /** centiseconds (v2: whole seconds × 100) */
+  advertIntervalCs: number;
   authType: number;
   /** its last auth data as hex */
   authDataHex: string;
@@ -57,7 +58,8 @@ export interface SniffSnapshot {
 interface RouterState {
   source: string;
   priority: number;
-  advertIntervalSec: number;
+  /** centiseconds (v2: whole seconds × 100) */
+  advertIntervalCs: number;
   authType: number;
   authData: Uint8Array;
   addresses: string[];
@@ -112,7 +114,7 @@ export class SniffView {
     const state: RouterState = {
       source,
       priority: a.priority,
-      advertIntervalSec: a.advertIntervalSec,
+      advertIntervalCs: a.advertIntervalCs,
       authType: a.authType,
       authData: a.authData.slice(),
       addresses: [...a.addresses],
@@ -145,12 +147,12 @@ export class SniffView {
   }
 
   #vridView(vrid: number, states: Map<string, RouterState>, nowMs: number): VridView {
-    const all = [...states.values()].sort((a, b) => compareIpv4(a.source, b.source));
+    const all = [...states.values()].sort((a, b) => compareAddresses(a.source, b.source));
     const routers: RouterView[] = all.map((r) => {
       const view: RouterView = {
         source: r.source,
         priority: r.priority,
-        advertIntervalSec: r.advertIntervalSec,
+        advertIntervalCs: r.advertIntervalCs,
         authType: r.authType,
         authDataHex: hex(r.authData),
         auth: describeAuth(r.authType, r.authData),
@@ -160,7 +162,7 @@ export class SniffView {
         lastSeenMs: r.lastSeenMs,
         // RFC 3768 §6.4.3: only the master advertises; 3 silent intervals mean it is gone
         speaking: r.priority > 0 &&
-          nowMs - r.lastSeenMs <= 3 * Math.max(r.advertIntervalSec, 1) * 1000 &&
+          nowMs - r.lastSeenMs <= 3 * Math.max(r.advertIntervalCs, 1) * 10 &&
           !all.some((o) => o !== r && o.prevSeenMs !== null && o.prevSeenMs > r.lastSeenMs),
       };
       if (r.ttl !== undefined) view.ttl = r.ttl;
@@ -178,7 +180,7 @@ export class SniffView {
       }
       return null;
     };
-    const interval = differ((r) => r.advertIntervalSec, (r) => `${r.advertIntervalSec}s`);
+    const interval = differ((r) => r.advertIntervalCs, (r) => `${r.advertIntervalCs / 100}s`);
     if (interval) warnings.push(`advert interval mismatch: ${interval}`);
     const auth = differ(
       (r) => `${r.authType}/${hex(r.authData)}`,
@@ -216,7 +218,7 @@ export class SniffView {
         const ago = ((nowMs - r.lastSeenMs) / 1000).toFixed(1);
         lines.push(
           `  ${r.source.padEnd(15)} prio ${String(r.priority).padStart(3)}  ` +
-            `int ${r.advertIntervalSec}s  adverts ${r.adverts}  last ${ago}s ago  ` +
+            `int ${r.advertIntervalCs / 100}s  adverts ${r.adverts}  last ${ago}s ago  ` +
             `auth ${r.auth}  addrs ${r.addresses.join(",") || "-"}` +
             (r.speaking ? "  MASTER" : ""),
         );

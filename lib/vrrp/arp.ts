@@ -2,7 +2,7 @@
  * ARP over Ethernet (RFC 826) for IPv4: the gratuitous ARP a new master sends for each virtual
  * address (RFC 3768 §6.4.2), and a decoder for ARP seen on the wire.
  */
-import { parseIpv4, readIpv4, writeIpv4 } from "./ipv4.ts";
+import { Family, readAddress, writeAddress } from "./address.ts";
 
 /** EtherType of ARP. */
 export const ETHERTYPE_ARP = 0x0806;
@@ -51,10 +51,10 @@ export function parseMac(s: string): Uint8Array | null {
  */
 export function encodeGratuitousArp(mac: Uint8Array, ip: string): Uint8Array {
   if (mac.length !== 6) throw new RangeError(`MAC must be 6 bytes, got ${mac.length}`);
-  if (parseIpv4(ip) === null) throw new RangeError(`invalid IPv4 address ${JSON.stringify(ip)}`);
   const f = new Uint8Array(ETHERNET_HEADER_BYTES + ARP_IPV4_BYTES);
   f.set(BROADCAST, 0);
   f.set(mac, 6);
+  writeAddress(f, ETHERNET_HEADER_BYTES + 14, ip, Family.ipv4);
   f[12] = ETHERTYPE_ARP >>> 8;
   f[13] = ETHERTYPE_ARP & 0xff;
   const a = ETHERNET_HEADER_BYTES;
@@ -65,9 +65,8 @@ export function encodeGratuitousArp(mac: Uint8Array, ip: string): Uint8Array {
   f[a + 5] = 4;
   f[a + 7] = ARP_OP_REQUEST;
   f.set(mac, a + 8);
-  writeIpv4(f, a + 14, ip);
   f.set(BROADCAST, a + 18);
-  writeIpv4(f, a + 24, ip);
+  f.set(f.subarray(a + 14, a + 18), a + 24);
   return f;
 }
 
@@ -83,8 +82,8 @@ export function decodeArp(payload: Uint8Array): ArpPacket | null {
   if (payload[4] !== 6 || payload[5] !== 4) return null;
   const code = (payload[6] << 8) | payload[7];
   const op = code === ARP_OP_REQUEST ? "request" : code === ARP_OP_REPLY ? "reply" : code;
-  const senderIp = readIpv4(payload, 14);
-  const targetIp = readIpv4(payload, 24);
+  const senderIp = readAddress(payload, 14, Family.ipv4);
+  const targetIp = readAddress(payload, 24, Family.ipv4);
   return {
     op,
     senderMac: formatMac(payload, 8),

@@ -1,5 +1,5 @@
 /**
- * Instance-level receive checks (RFC 3768 §7.1, second half): what a decoded advert must satisfy
+ * Instance-level receive checks (RFC 3768 §7.1 and RFC 5798 §7.1, second half): what a decoded advert must satisfy
  * for *this* virtual router. The codec has already checked what the bytes alone can tell.
  *
  * Deviation: §7.1 has the address owner (priority 255) discard every advert. We process them, so
@@ -7,7 +7,8 @@
  * owner step down to anything but a misconfigured second owner with a higher IP.
  */
 import { AUTH_DATA_BYTES, AuthType, PRIORITY_OWNER } from "./constants.ts";
-import { compareIpv4 } from "./ipv4.ts";
+import { compareAddresses } from "./address.ts";
+import { VrrpVersion } from "./constants.ts";
 import { authDataFromPassword } from "./packet.ts";
 import type { Advertisement, InstanceParams } from "./types.ts";
 import { DropReason } from "./types.ts";
@@ -35,9 +36,10 @@ function missing(a: readonly string[], b: readonly string[]): string[] {
 }
 
 /**
- * Checks a decoded advert received from `source` (the IPv4 source address) against the
+ * Checks a decoded advert received from `source` (the IP source address) against the
  * instance's configuration, in this order: our own advert looped back (`ownAdvert`), VRID
- * (`unknownVrid`), auth type (`authTypeMismatch`), the 8 wire bytes of the password
+ * (`unknownVrid`), version (`versionMismatch`); v3: a zero interval (`intervalMismatch`), then
+ * the address list; v2: auth type (`authTypeMismatch`), the 8 wire bytes of the password
  * (`authFailure`, simple password only: §5.3.6 says type 0 data is ignored), advert interval
  * (`intervalMismatch`), the address list (`addressListMismatch`, order ignored; accepted with a
  * warning when the sender is the owner at priority 255, as §7.1 allows). Never throws.
@@ -47,7 +49,7 @@ export function checkAdvert(
   advert: Advertisement,
   source: string,
 ): CheckResult {
-  if (compareIpv4(source, params.primaryIp) === 0) {
+  if (compareAddresses(source, params.primaryIp) === 0) {
     return drop(DropReason.ownAdvert, `advert from our own address ${source} looped back`);
   }
   if (advert.vrid !== params.vrid) {
@@ -55,6 +57,20 @@ export function checkAdvert(
       DropReason.unknownVrid,
       `VRID ${advert.vrid} from ${source} is not configured here (ours is ${params.vrid})`,
     );
+  }
+  if (advert.version !== params.version) {
+    return drop(
+      DropReason.versionMismatch,
+      `VRRPv${advert.version} advert from ${source}, this instance speaks VRRPv${params.version}`,
+    );
+  }
+  if (params.version === VrrpVersion.v3) {
+    // RFC 5798 §7.1: no authentication and no interval check; the interval is learned (§6.4.2)
+    if (advert.advertIntervalCs === 0 && advert.priority !== 0) {
+      // a Master_Down_Interval of 0 would let this one advert start an election at once
+      return drop(DropReason.intervalMismatch, `advert interval 0 cs from ${source}`);
+    }
+    return checkAddresses(params, advert, source);
   }
   if (advert.authType !== params.authType) {
     return drop(
@@ -68,12 +84,23 @@ export function checkAdvert(
       return drop(DropReason.authFailure, `wrong password from ${source}`);
     }
   }
-  if (advert.advertIntervalSec !== params.advertIntervalSec) {
+  if (advert.advertIntervalCs !== params.advertIntervalCs) {
     return drop(
       DropReason.intervalMismatch,
-      `advert interval ${advert.advertIntervalSec} s from ${source}, ours is ${params.advertIntervalSec} s`,
+      `advert interval ${advert.advertIntervalCs / 100} s from ${source}, ours is ${
+        params.advertIntervalCs / 100
+      } s`,
     );
   }
+  return checkAddresses(params, advert, source);
+}
+
+/** The address list against ours (§7.1; order ignored, the owner may differ). */
+function checkAddresses(
+  params: InstanceParams,
+  advert: Advertisement,
+  source: string,
+): CheckResult {
   const warnings: string[] = [];
   const addresses = advert.addresses ?? [];
   const extra = missing(addresses, params.vips);

@@ -1,5 +1,5 @@
 /**
- * The VRRPv2 state machine (RFC 3768 §6.4) with keepalived's operator extensions (nopreempt,
+ * The VRRP state machine, v2 (RFC 3768 §6.4) and v3 (RFC 5798 §6.4), with keepalived's operator extensions (nopreempt,
  * preempt_delay, Fault, tracked priority, gratuitous ARP schedule) and split-brain repair.
  *
  * Pure: `step()` takes the parameters, the state, one event and the time, and returns a new state
@@ -7,6 +7,10 @@
  * throws. Every role change goes through `enter()`, with a camelCase reason. All internal timers
  * collapse into one deadline per instance (`nextDeadlineMs()`); the shell calls `step()` with
  * `deadlineReached` at or after that time and every due timer is handled.
+ *
+ * Master_Adver_Interval (RFC 5798 §6.4.2-6.4.3) lives in the state: a backup learns it from the
+ * adverts it follows and recomputes Skew_Time and Master_Down_Interval from it. In v2 it always
+ * equals our own interval (adverts with another one are dropped, RFC 3768 §7.1).
  *
  * Decisions beyond the RFC, documented here because the shell and operators rely on them:
  * - Administratively down is role `initialize` with `adminDown: true`: no adverts, no timers.
@@ -36,9 +40,15 @@
  * - Anomalies (caller bugs): `startup` while running, `shutdownRequested` while not running,
  *   a non-finite priority, an unknown event. Repeated admin requests are logged, not anomalies.
  */
-import { AUTH_DATA_BYTES, AuthType, PRIORITY_OWNER, PRIORITY_RESIGN } from "./constants.ts";
+import {
+  AUTH_DATA_BYTES,
+  AuthType,
+  PRIORITY_OWNER,
+  PRIORITY_RESIGN,
+  VrrpVersion,
+} from "./constants.ts";
 import { checkAdvert } from "./checks.ts";
-import { compareIpv4 } from "./ipv4.ts";
+import { compareAddresses } from "./address.ts";
 import { authDataFromPassword } from "./packet.ts";
 import { advertIntervalMs, masterDownIntervalMs, skewTimeMs } from "./timers.ts";
 import type { Advertisement, FsmAction, FsmEvent, InstanceParams, StepResult } from "./types.ts";
@@ -106,6 +116,11 @@ export interface InstanceState {
   ignoredLowerPriority: boolean;
   /** stepped down because its sync group did: follow lower-priority masters, do not preempt */
   syncHold: boolean;
+  /**
+   * RFC 5798 §6.1 Master_Adver_Interval, centiseconds: the interval of the master we follow
+   * (ours until we hear one), the base of Skew_Time and Master_Down_Interval
+   */
+  masterAdverIntervalCs: number;
   /** split-brain re-announce rate limit: peer IP → time of our last reply */
   splitBrainRepliedAtMs: Record<string, number>;
   timers: InstanceTimers;
@@ -142,9 +157,23 @@ export function initialState(params: InstanceParams): InstanceState {
     preempt: null,
     ignoredLowerPriority: false,
     syncHold: false,
+    masterAdverIntervalCs: params.advertIntervalCs,
     splitBrainRepliedAtMs: {},
     timers: { ...NO_TIMERS },
   };
+}
+
+/** Skew_Time of `state` under `params`, ms (RFC 5798 §6.1). */
+export function currentSkewTimeMs(params: InstanceParams, state: InstanceState): number {
+  return skewTimeMs(params.version, state.effectivePriority, state.masterAdverIntervalCs);
+}
+
+/** Master_Down_Interval of `state` under `params`, ms (RFC 5798 §6.1). */
+export function currentMasterDownIntervalMs(
+  params: InstanceParams,
+  state: InstanceState,
+): number {
+  return masterDownIntervalMs(params.version, state.masterAdverIntervalCs, state.effectivePriority);
 }
 
 /** The earliest armed internal timer, or null when none is (not running, admin down, Fault). */
@@ -159,11 +188,14 @@ export function nextDeadlineMs(state: InstanceState): number | null {
 /** The advert this instance sends at `priority` (§5.3). */
 export function advertFor(params: InstanceParams, priority: number): Advertisement {
   return {
+    version: params.version,
     vrid: params.vrid,
     priority,
-    advertIntervalSec: params.advertIntervalSec,
+    advertIntervalCs: params.advertIntervalCs,
     authType: params.authType,
-    authData: params.authType === AuthType.simplePassword
+    authData: params.version === VrrpVersion.v3
+      ? new Uint8Array(0)
+      : params.authType === AuthType.simplePassword
       ? authDataFromPassword(params.authPass)
       : new Uint8Array(AUTH_DATA_BYTES),
     addresses: [...params.vips],
@@ -199,7 +231,7 @@ class Step {
   }
 
   get intervalMs(): number {
-    return advertIntervalMs(this.p.advertIntervalSec);
+    return advertIntervalMs(this.p.advertIntervalCs);
   }
 
   sendAdvert(priority: number): void {
@@ -243,6 +275,16 @@ class Step {
     this.s.timers.masterDownAtMs = this.now + ms;
   }
 
+  /**
+   * RFC 5798 §6.4.2: "Set Master_Adver_Interval to Adver Interval contained in the
+   * ADVERTISEMENT, Recompute the Skew_Time, Recompute the Master_Down_Interval, Reset the
+   * Master_Down_Timer to Master_Down_Interval".
+   */
+  followMaster(advert: Advertisement): void {
+    this.s.masterAdverIntervalCs = advert.advertIntervalCs;
+    this.armMasterDown(currentMasterDownIntervalMs(this.p, this.s));
+  }
+
   cancelPreempt(): void {
     this.s.preempt = null;
     this.s.timers.preemptDelayEndsAtMs = null;
@@ -280,7 +322,9 @@ class Step {
         s.timers.garpRefreshAtMs = this.now + this.p.garpMasterRefreshMs;
       }
     } else if (to === Role.backup) {
-      this.armMasterDown(masterDownIntervalMs(this.p.advertIntervalSec, s.effectivePriority));
+      // RFC 5798 §6.4.1: "Set Master_Adver_Interval to Advertisement_Interval"
+      s.masterAdverIntervalCs = this.p.advertIntervalCs;
+      this.armMasterDown(currentMasterDownIntervalMs(this.p, s));
     }
   }
 
@@ -480,7 +524,7 @@ function backupHeard(c: Step, advert: Advertisement, source: string): void {
     c.observe(advert, source);
     c.cancelPreempt();
     s.ignoredLowerPriority = false;
-    c.armMasterDown(skewTimeMs(ours));
+    c.armMasterDown(currentSkewTimeMs(c.p, s));
     c.log("info", `master ${source} resigned (priority 0): Master_Down_Timer set to Skew_Time`);
     return;
   }
@@ -489,7 +533,7 @@ function backupHeard(c: Step, advert: Advertisement, source: string): void {
     c.cancelPreempt();
     c.observe(advert, source);
     s.ignoredLowerPriority = false;
-    c.armMasterDown(masterDownIntervalMs(c.p.advertIntervalSec, ours));
+    c.followMaster(advert);
     return;
   }
   // A lower priority and we preempt. It is the master as heard only if it is the one we follow
@@ -507,7 +551,7 @@ function backupHeard(c: Step, advert: Advertisement, source: string): void {
       );
     }
     s.ignoredLowerPriority = false;
-    c.armMasterDown(masterDownIntervalMs(c.p.advertIntervalSec, ours));
+    c.followMaster(advert);
     return;
   }
   s.ignoredLowerPriority = true;
@@ -523,7 +567,7 @@ function masterHeard(c: Step, advert: Advertisement, source: string): void {
     c.advertiseNow();
     return;
   }
-  const cmp = compareIpv4(source, c.p.primaryIp);
+  const cmp = compareAddresses(source, c.p.primaryIp);
   if (advert.priority > ours || (advert.priority === ours && cmp > 0)) {
     // keepalived's vrrp_higher_prio_send_advert: let the winner hear us and re-announce
     if (c.p.higherPrioSendAdvert) c.sendAdvert(ours);
@@ -532,6 +576,8 @@ function masterHeard(c: Step, advert: Advertisement, source: string): void {
       advert.priority > ours ? "higherPriorityAdvert" : "equalPriorityHigherIpAdvert",
     );
     c.observe(advert, source);
+    // RFC 5798 §6.4.3: Master_Adver_Interval from the advert, Master_Down_Timer from it
+    c.followMaster(advert);
     return;
   }
   // another master below us: a split brain, repaired by re-announcing (rate-limited per peer)

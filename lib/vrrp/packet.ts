@@ -1,35 +1,34 @@
 /**
- * VRRPv2 advertisements on the wire (RFC 3768 §5): encode, and decode with the receiving checks
- * the bytes alone can tell (§7.1). Decoding never throws: it returns an advert or a drop reason.
+ * VRRP advertisements on the wire, v2 (RFC 3768 §5.3) and v3 (RFC 5798 §5.2): the message alone,
+ * checked against the addresses it travelled between (the v3 checksum covers an IPv4 or IPv6
+ * pseudo-header, RFC 5798 §5.2.8). The IP header itself is built and read beside the sockets.
+ * Decoding never throws: it returns an advert or a drop reason.
  *
  * Length rule: like keepalived 2.2.7 (`vrrp_check_packet`: "vrrp packet too long/short"), the
- * VRRP message must be exactly 16 + 4 × Count IP Addrs bytes; trailing bytes are `badLength`.
- * The checksum covers that whole message (§5.3.8). Link-layer padding after the IPv4 Total
- * Length is not part of the IP packet and is ignored, as the kernel does.
+ * message must be exactly its header, Count IP Addrs addresses and (v2) the 8 auth bytes;
+ * trailing bytes are `badLength`.
  */
+import { Family } from "./address.ts";
+import { addressBytes, readAddress, writeAddress } from "./address.ts";
 import {
   AUTH_DATA_BYTES,
   AuthType,
   IPPROTO_VRRP,
+  MAX_ADVERT_INTERVAL_CS_V3,
+  MAX_ADVERT_INTERVAL_SEC_V2,
   VRRP_HEADER_BYTES,
-  VRRP_MCAST_GROUP4,
   VRRP_TTL,
   VRRP_TYPE_ADVERTISEMENT,
-  VRRP_VERSION,
+  VrrpVersion,
 } from "./constants.ts";
 import { internetChecksum } from "./checksum.ts";
-import { readIpv4, writeIpv4 } from "./ipv4.ts";
-import type { Advertisement, DecodeResult, IpInfo } from "./types.ts";
+import type { Advertisement, DecodeResult, WireAddresses } from "./types.ts";
 import { DropReason } from "./types.ts";
 
-/** IPv4 header without options (RFC 791). */
-const IPV4_MIN_HEADER_BYTES = 20;
-/** §5.2.1 precedence "internetwork control", as keepalived sends (TOS 0xc0). */
-const DEFAULT_TOS = 0xc0;
-
-/** The length of a VRRPv2 message carrying `count` addresses (§5.3). */
-export function vrrpMessageBytes(count: number): number {
-  return VRRP_HEADER_BYTES + 4 * count + AUTH_DATA_BYTES;
+/** The length of a message of `version` carrying `count` addresses of `family` (§5.3, §5.2). */
+export function vrrpMessageBytes(version: VrrpVersion, family: Family, count: number): number {
+  const auth = version === VrrpVersion.v2 ? AUTH_DATA_BYTES : 0;
+  return VRRP_HEADER_BYTES + addressBytes(family) * count + auth;
 }
 
 /**
@@ -42,227 +41,204 @@ export function authDataFromPassword(password: string): Uint8Array {
   return out;
 }
 
-function checkByte(name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 0 || v > 255) {
-    throw new RangeError(`${name} must be an integer 0..255, got ${v}`);
+function checkInt(name: string, v: number, max: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > max) {
+    throw new RangeError(`${name} must be an integer 0..${max}, got ${v}`);
   }
 }
 
 /**
- * Encodes a bare VRRPv2 advertisement (§5.3) with its checksum filled in. Throws RangeError
- * on values that cannot go on the wire (a programming error, not bad input from the network).
- * Auth data shorter than 8 bytes is zero-padded, longer is cut.
+ * The checksum of `message` (its checksum field included as it stands): v2 over the message
+ * alone (RFC 3768 §5.3.8), v3 over the pseudo-header of `wire` and the message (RFC 5798
+ * §5.2.8: RFC 8200 §8.1 for IPv6, the IPv4 equivalent for IPv4).
  */
-export function encodeAdvert(advert: Advertisement): Uint8Array {
-  checkByte("vrid", advert.vrid);
-  checkByte("priority", advert.priority);
-  checkByte("advertIntervalSec", advert.advertIntervalSec);
-  checkByte("authType", advert.authType);
-  checkByte("address count", advert.addresses.length);
+export function vrrpChecksum(message: Uint8Array, wire: WireAddresses): number {
+  if ((message[0] >>> 4) !== VrrpVersion.v3) return internetChecksum(message);
+  const n = addressBytes(wire.family);
+  const pseudo = new Uint8Array(n === 4 ? 12 : 40);
+  writeAddress(pseudo, 0, wire.src, wire.family);
+  writeAddress(pseudo, n, wire.dst, wire.family);
+  const len = message.length;
+  if (n === 4) {
+    // src, dst, zero, protocol, VRRP length (16 bits)
+    pseudo[9] = IPPROTO_VRRP;
+    pseudo[10] = len >>> 8;
+    pseudo[11] = len & 0xff;
+  } else {
+    // src, dst, upper-layer length (32 bits), 3 zero bytes, next header
+    pseudo[34] = len >>> 8;
+    pseudo[35] = len & 0xff;
+    pseudo[39] = IPPROTO_VRRP;
+  }
+  const all = new Uint8Array(pseudo.length + len);
+  all.set(pseudo);
+  all.set(message, pseudo.length);
+  return internetChecksum(all);
+}
+
+/**
+ * Encodes an advertisement sent between `wire`'s addresses, checksum filled in. Throws
+ * RangeError on values that cannot go on the wire (a programming error, not bad input from the
+ * network): v2 over IPv6, a v2 interval not in whole seconds, an address of the other family.
+ * v2 auth data shorter than 8 bytes is zero-padded, longer is cut.
+ */
+export function encodeAdvert(advert: Advertisement, wire: WireAddresses): Uint8Array {
+  const { version } = advert;
+  if (version !== VrrpVersion.v2 && version !== VrrpVersion.v3) {
+    throw new RangeError(`version must be 2 or 3, got ${version}`);
+  }
+  if (version === VrrpVersion.v2 && wire.family !== Family.ipv4) {
+    throw new RangeError("VRRPv2 runs over IPv4 only (RFC 3768)");
+  }
+  checkInt("vrid", advert.vrid, 255);
+  checkInt("priority", advert.priority, 255);
+  checkInt("address count", advert.addresses.length, 255);
   const count = advert.addresses.length;
-  const out = new Uint8Array(vrrpMessageBytes(count));
-  out[0] = (VRRP_VERSION << 4) | VRRP_TYPE_ADVERTISEMENT;
+  const out = new Uint8Array(vrrpMessageBytes(version, wire.family, count));
+  out[0] = (version << 4) | VRRP_TYPE_ADVERTISEMENT;
   out[1] = advert.vrid;
   out[2] = advert.priority;
   out[3] = count;
-  out[4] = advert.authType;
-  out[5] = advert.advertIntervalSec;
+  if (version === VrrpVersion.v2) {
+    if (advert.advertIntervalCs % 100 !== 0) {
+      throw new RangeError(
+        `VRRPv2 interval must be whole seconds, got ${advert.advertIntervalCs} cs`,
+      );
+    }
+    checkInt("advertIntervalSec", advert.advertIntervalCs / 100, MAX_ADVERT_INTERVAL_SEC_V2);
+    checkInt("authType", advert.authType, 255);
+    out[4] = advert.authType;
+    out[5] = advert.advertIntervalCs / 100;
+  } else {
+    checkInt("advertIntervalCs", advert.advertIntervalCs, MAX_ADVERT_INTERVAL_CS_V3);
+    // 4 reserved bits, zero (RFC 5798 §5.2.6), then the 12-bit Max Adver Int
+    out[4] = advert.advertIntervalCs >>> 8;
+    out[5] = advert.advertIntervalCs & 0xff;
+  }
   // bytes 6-7: checksum, zero while summing
-  advert.addresses.forEach((a, i) => writeIpv4(out, VRRP_HEADER_BYTES + 4 * i, a));
-  out.set(advert.authData.subarray(0, AUTH_DATA_BYTES), VRRP_HEADER_BYTES + 4 * count);
-  const sum = internetChecksum(out);
+  const step = addressBytes(wire.family);
+  advert.addresses.forEach((a, i) =>
+    writeAddress(out, VRRP_HEADER_BYTES + step * i, a, wire.family)
+  );
+  if (version === VrrpVersion.v2) {
+    out.set(advert.authData.subarray(0, AUTH_DATA_BYTES), VRRP_HEADER_BYTES + step * count);
+  }
+  const sum = vrrpChecksum(out, wire);
   out[6] = sum >>> 8;
   out[7] = sum & 0xff;
   return out;
 }
 
-/**
- * Encodes a full IPv4 packet carrying the advert (§5.2), as keepalived sends it: IHL 5, TOS
- * 0xc0, no fragmentation flags, TTL 255, protocol 112, dst 224.0.0.18, header checksum filled.
- */
-export function encodeIpv4Packet(
-  advert: Advertisement,
-  ip: { source: string; destination?: string; ttl?: number; tos?: number; id?: number },
-): Uint8Array {
-  const msg = encodeAdvert(advert);
-  const ttl = ip.ttl ?? VRRP_TTL;
-  const tos = ip.tos ?? DEFAULT_TOS;
-  const id = ip.id ?? 0;
-  checkByte("ttl", ttl);
-  checkByte("tos", tos);
-  if (!Number.isInteger(id) || id < 0 || id > 0xffff) {
-    throw new RangeError(`IP id must be an integer 0..65535, got ${id}`);
-  }
-  const out = new Uint8Array(IPV4_MIN_HEADER_BYTES + msg.length);
-  out[0] = 0x45;
-  out[1] = tos;
-  out[2] = out.length >>> 8;
-  out[3] = out.length & 0xff;
-  out[4] = id >>> 8;
-  out[5] = id & 0xff;
-  out[8] = ttl;
-  out[9] = IPPROTO_VRRP;
-  writeIpv4(out, 12, ip.source);
-  writeIpv4(out, 16, ip.destination ?? VRRP_MCAST_GROUP4);
-  const sum = internetChecksum(out, 0, IPV4_MIN_HEADER_BYTES);
-  out[10] = sum >>> 8;
-  out[11] = sum & 0xff;
-  out.set(msg, IPV4_MIN_HEADER_BYTES);
-  return out;
-}
-
-function drop(reason: DropReason, detail: string, ip?: IpInfo): DecodeResult {
-  return ip ? { ok: false, reason, detail, ip } : { ok: false, reason, detail };
+function drop(reason: DropReason, detail: string): DecodeResult {
+  return { ok: false, reason, detail };
 }
 
 function hex16(n: number): string {
   return `0x${n.toString(16).padStart(4, "0")}`;
 }
 
-function decodeMessageUnsafe(bytes: Uint8Array, ip?: IpInfo): DecodeResult {
+/** The addresses a message was received with; `hopLimit` absent when not known (a bare message). */
+export type DecodeAddresses = WireAddresses & { hopLimit?: number };
+
+function decodeUnsafe(bytes: Uint8Array, wire: DecodeAddresses | null): DecodeResult {
+  if (wire && wire.hopLimit !== undefined && wire.hopLimit !== VRRP_TTL) {
+    const what = wire.family === Family.ipv4 ? "IP TTL" : "IPv6 hop limit";
+    return drop(DropReason.badTtl, `${what} ${wire.hopLimit}, expected ${VRRP_TTL}`);
+  }
   if (bytes.length < VRRP_HEADER_BYTES) {
     return drop(
       DropReason.truncated,
       `VRRP message of ${bytes.length} bytes is shorter than the ${VRRP_HEADER_BYTES}-byte header`,
-      ip,
     );
   }
   const version = bytes[0] >>> 4;
-  if (version !== VRRP_VERSION) {
-    return drop(DropReason.badVersion, `version ${version}, expected ${VRRP_VERSION}`, ip);
+  if (version !== VrrpVersion.v2 && version !== VrrpVersion.v3) {
+    return drop(DropReason.badVersion, `version ${version}, expected 2 or 3`);
+  }
+  if (version === VrrpVersion.v2 && wire && wire.family !== Family.ipv4) {
+    return drop(DropReason.badVersion, "version 2 over IPv6 (VRRPv2 is IPv4 only)");
   }
   const type = bytes[0] & 0x0f;
   if (type !== VRRP_TYPE_ADVERTISEMENT) {
     return drop(
       DropReason.badType,
       `type ${type}, expected ${VRRP_TYPE_ADVERTISEMENT} (advertisement)`,
-      ip,
     );
   }
   const count = bytes[3];
-  const expected = vrrpMessageBytes(count);
+  // a bare v3 message (no addresses known) tells its family by its length alone
+  const family = wire?.family ??
+    (version === VrrpVersion.v3 && count > 0 && bytes.length === 8 + 16 * count
+      ? Family.ipv6
+      : Family.ipv4);
+  const expected = vrrpMessageBytes(version, family, count);
   if (bytes.length !== expected) {
     return drop(
       DropReason.badLength,
       `message of ${bytes.length} bytes, but ${count} addresses need exactly ${expected}`,
-      ip,
     );
   }
-  const wire = (bytes[6] << 8) | bytes[7];
-  if (internetChecksum(bytes) !== 0) {
-    const copy = bytes.slice();
-    copy[6] = copy[7] = 0;
-    return drop(
-      DropReason.badChecksum,
-      `checksum ${hex16(wire)}, computed ${hex16(internetChecksum(copy))}`,
-      ip,
-    );
+  const wireSum = (bytes[6] << 8) | bytes[7];
+  if (wire || version === VrrpVersion.v2) {
+    const w = wire ?? { family, src: "0.0.0.0", dst: "0.0.0.0" };
+    if (vrrpChecksum(bytes, w) !== 0) {
+      const copy = bytes.slice();
+      copy[6] = copy[7] = 0;
+      return drop(
+        DropReason.badChecksum,
+        `checksum ${hex16(wireSum)}, computed ${hex16(vrrpChecksum(copy, w))}`,
+      );
+    }
   }
-  const authType = bytes[4];
-  if (authType === AuthType.ipAh) {
-    return drop(
-      DropReason.authTypeAh,
-      "auth type 2 (IP Authentication Header) is not supported",
-      ip,
-    );
-  }
-  if (authType !== AuthType.none && authType !== AuthType.simplePassword) {
-    return drop(DropReason.unknownAuthType, `auth type ${authType}, expected 0 or 1`, ip);
+  let authType: number = AuthType.none;
+  let advertIntervalCs: number;
+  let authData = new Uint8Array(0);
+  const step = addressBytes(family);
+  if (version === VrrpVersion.v2) {
+    authType = bytes[4];
+    if (authType === AuthType.ipAh) {
+      return drop(DropReason.authTypeAh, "auth type 2 (IP Authentication Header) is not supported");
+    }
+    if (authType !== AuthType.none && authType !== AuthType.simplePassword) {
+      return drop(DropReason.unknownAuthType, `auth type ${authType}, expected 0 or 1`);
+    }
+    advertIntervalCs = bytes[5] * 100;
+    const authStart = VRRP_HEADER_BYTES + step * count;
+    authData = bytes.slice(authStart, authStart + AUTH_DATA_BYTES);
+  } else {
+    // the 4 reserved bits are ignored on receipt (RFC 5798 §5.2.6)
+    advertIntervalCs = ((bytes[4] & 0x0f) << 8) | bytes[5];
   }
   const addresses: string[] = [];
-  for (let i = 0; i < count; i++) addresses.push(readIpv4(bytes, VRRP_HEADER_BYTES + 4 * i));
-  const authStart = VRRP_HEADER_BYTES + 4 * count;
+  for (let i = 0; i < count; i++) {
+    addresses.push(readAddress(bytes, VRRP_HEADER_BYTES + step * i, family));
+  }
   const advert: Advertisement = {
+    version,
     vrid: bytes[1],
     priority: bytes[2],
-    advertIntervalSec: bytes[5],
+    advertIntervalCs,
     authType,
-    authData: bytes.slice(authStart, authStart + AUTH_DATA_BYTES),
+    authData,
     addresses,
   };
-  return ip ? { ok: true, advert, ip, checksum: wire } : { ok: true, advert, checksum: wire };
-}
-
-function internalError(err: unknown): DecodeResult {
-  // unreachable by design; a decoder bug must still not throw into the receive loop
-  return drop(DropReason.truncated, `decoder error: ${err instanceof Error ? err.message : err}`);
-}
-
-/** Decodes a bare VRRPv2 message (no IP header) with the §7.1 checks the bytes can tell. */
-export function decodeVrrpMessage(bytes: Uint8Array): DecodeResult {
-  try {
-    return decodeMessageUnsafe(bytes);
-  } catch (err) {
-    return internalError(err);
-  }
-}
-
-function decodeIpv4Unsafe(bytes: Uint8Array): DecodeResult {
-  if (bytes.length < 1) return drop(DropReason.truncated, "empty packet");
-  const version = bytes[0] >>> 4;
-  if (version !== 4) return drop(DropReason.notIpv4, `IP version ${version}, expected 4`);
-  if (bytes.length < IPV4_MIN_HEADER_BYTES) {
-    return drop(
-      DropReason.truncated,
-      `${bytes.length} bytes, shorter than the ${IPV4_MIN_HEADER_BYTES}-byte IPv4 header`,
-    );
-  }
-  const headerBytes = (bytes[0] & 0x0f) * 4;
-  if (headerBytes < IPV4_MIN_HEADER_BYTES) {
-    return drop(DropReason.badIpHeader, `IHL ${headerBytes / 4} is below the minimum 5`);
-  }
-  if (bytes.length < headerBytes) {
-    return drop(
-      DropReason.truncated,
-      `${bytes.length} bytes, shorter than the ${headerBytes}-byte IPv4 header (IHL)`,
-    );
-  }
-  const ip: IpInfo = {
-    source: readIpv4(bytes, 12),
-    destination: readIpv4(bytes, 16),
-    ttl: bytes[8],
-    headerBytes,
-  };
-  const totalLength = (bytes[2] << 8) | bytes[3];
-  if (totalLength < headerBytes) {
-    return drop(
-      DropReason.badIpHeader,
-      `total length ${totalLength} is less than the header length ${headerBytes}`,
-      ip,
-    );
-  }
-  if (totalLength > bytes.length) {
-    return drop(
-      DropReason.truncated,
-      `total length ${totalLength}, but only ${bytes.length} bytes present`,
-      ip,
-    );
-  }
-  if (internetChecksum(bytes, 0, headerBytes) !== 0) {
-    return drop(DropReason.badIpHeader, "IPv4 header checksum is wrong", ip);
-  }
-  const fragment = (bytes[6] & 0x20) !== 0 || (((bytes[6] & 0x1f) << 8) | bytes[7]) !== 0;
-  if (fragment) return drop(DropReason.badIpHeader, "IPv4 fragment (not reassembled)", ip);
-  const protocol = bytes[9];
-  if (protocol !== IPPROTO_VRRP) {
-    return drop(DropReason.notVrrp, `IP protocol ${protocol}, expected ${IPPROTO_VRRP}`, ip);
-  }
-  if (ip.ttl !== VRRP_TTL) {
-    return drop(DropReason.badTtl, `IP TTL ${ip.ttl}, expected ${VRRP_TTL}`, ip);
-  }
-  // bytes past Total Length are link-layer padding, not part of the datagram
-  return decodeMessageUnsafe(bytes.subarray(headerBytes, totalLength), ip);
+  return { ok: true, advert, checksum: wireSum };
 }
 
 /**
- * Decodes a whole IPv4 packet as a Linux raw socket delivers it (header included): checks the
- * header (IHL, total length, header checksum, no fragment), protocol 112 and TTL 255 (§7.1),
- * then the VRRP message. The result carries `ip` whenever the IPv4 header could be read.
+ * Decodes a VRRP message received between `wire`'s addresses with the receiving checks the
+ * bytes and addresses can tell (RFC 3768 §7.1, RFC 5798 §7.1): hop limit 255 (when given),
+ * version, type, exact length, checksum (v3: with the pseudo-header), v2 auth type. Without
+ * `wire` (a bare message from `vrrp decode --hex`) a v3 checksum cannot be verified and is not.
  */
-export function decodeIpv4Packet(bytes: Uint8Array): DecodeResult {
+export function decodeAdvert(bytes: Uint8Array, wire: DecodeAddresses | null): DecodeResult {
   try {
-    return decodeIpv4Unsafe(bytes);
+    return decodeUnsafe(bytes, wire);
   } catch (err) {
-    return internalError(err);
+    // unreachable by design; a decoder bug must still not throw into the receive loop
+    return drop(
+      DropReason.truncated,
+      `decoder error: ${err instanceof Error ? err.message : err}`,
+    );
   }
 }

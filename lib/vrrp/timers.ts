@@ -1,24 +1,40 @@
 /**
- * RFC 3768 §6.1 timer formulas, in milliseconds.
+ * The timer formulas of RFC 3768 §6.1 (v2) and RFC 5798 §6.1 (v3), in milliseconds, from
+ * intervals in centiseconds (the unit of v3's Max Adver Int).
  *
- * Precision: Skew_Time = (256 − Priority) / 256 s is a multiple of 1/256 s, i.e. k × 125/32 ms,
- * which a double holds exactly. So we keep the exact fractional milliseconds (skew for priority
- * 99 is 613.28125 ms, Master_Down_Interval at 1 s is 3613.28125 ms) and never round: no error
- * accumulates, and keepalived's microsecond value (613281 µs) is this number truncated. A shell
- * arming a real timer should round the deadline up (`Math.ceil`) so it never fires early.
+ * Precision: Skew_Time is a multiple of 1/256 of an interval, i.e. k × 10/256 ms per
+ * centisecond, which a double holds exactly. So we keep the exact fractional milliseconds (v2
+ * skew for priority 99 is 613.28125 ms, Master_Down_Interval at 1 s is 3613.28125 ms) and never
+ * round: no error accumulates, and keepalived's microsecond value is this number truncated. A
+ * shell arming a real timer should round the deadline up (`Math.ceil`) so it never fires early.
  */
+import { VrrpVersion } from "./constants.ts";
 
-/** §6.1 Advertisement_Interval in milliseconds (the wire carries whole seconds). */
-export function advertIntervalMs(advertIntervalSec: number): number {
-  return advertIntervalSec * 1000;
+/** An interval in centiseconds, in milliseconds. */
+export function advertIntervalMs(advertIntervalCs: number): number {
+  return advertIntervalCs * 10;
 }
 
-/** §6.1 Skew_Time = (256 − Priority) / 256 seconds, in (exact, fractional) milliseconds. */
-export function skewTimeMs(priority: number): number {
-  return ((256 - priority) * 1000) / 256;
+/**
+ * Skew_Time in (exact, fractional) milliseconds. v2 (RFC 3768 §6.1): (256 − Priority) / 256
+ * seconds, whatever the interval. v3 (RFC 5798 §6.1): ((256 − Priority) × Master_Adver_Interval)
+ * / 256, so it scales with the interval the master advertises.
+ */
+export function skewTimeMs(
+  version: VrrpVersion,
+  priority: number,
+  masterAdverIntervalCs: number,
+): number {
+  if (version === VrrpVersion.v2) return ((256 - priority) * 1000) / 256;
+  return ((256 - priority) * advertIntervalMs(masterAdverIntervalCs)) / 256;
 }
 
-/** §6.1 Master_Down_Interval = 3 × Advertisement_Interval + Skew_Time, in milliseconds. */
-export function masterDownIntervalMs(advertIntervalSec: number, priority: number): number {
-  return 3 * advertIntervalMs(advertIntervalSec) + skewTimeMs(priority);
+/** Master_Down_Interval = 3 × Master_Adver_Interval + Skew_Time, in milliseconds (§6.1). */
+export function masterDownIntervalMs(
+  version: VrrpVersion,
+  masterAdverIntervalCs: number,
+  priority: number,
+): number {
+  return 3 * advertIntervalMs(masterAdverIntervalCs) +
+    skewTimeMs(version, priority, masterAdverIntervalCs);
 }

@@ -1,30 +1,56 @@
 /**
  * The contract of the pure protocol core: what goes into it and what comes out.
- * Nothing here performs I/O; addresses are dotted-quad strings.
+ * Nothing here performs I/O; addresses are canonical text (see address.ts).
  */
+import type { Family } from "./address.ts";
+import type { VrrpVersion } from "./constants.ts";
 
-/** A decoded VRRPv2 advertisement (RFC 3768 §5.3). */
+/**
+ * A VRRP advertisement, either version: RFC 3768 §5.3 (v2, IPv4 only) or RFC 5798 §5.2 (v3).
+ * The message alone: the addresses it travelled between are {@link WireAddresses}.
+ */
 export interface Advertisement {
+  /** RFC 3768 §5.3.1 / RFC 5798 §5.2.1 */
+  version: VrrpVersion;
   /** §5.3.3 Virtual Rtr ID, 1..255 on the wire (0 decodes but is dropped by instance checks). */
   vrid: number;
   /** §5.3.4 priority, 0..255. */
   priority: number;
-  /** §5.3.7 Adver Int, whole seconds. */
-  advertIntervalSec: number;
-  /** §5.3.6 Auth Type: 0 none, 1 simple text password, 2 IP-AH. */
+  /**
+   * The advertisement interval in centiseconds: v2's Adver Int (whole seconds, §5.3.7) × 100,
+   * v3's 12-bit Max Adver Int (RFC 5798 §5.2.7) as is.
+   */
+  advertIntervalCs: number;
+  /** v2 §5.3.6 Auth Type: 0 none, 1 simple text password, 2 IP-AH; always 0 in v3 (no field). */
   authType: number;
-  /** §5.3.10 the 8 octets of authentication data, exactly as on the wire. */
+  /** v2 §5.3.10 the 8 octets of authentication data as on the wire; empty in v3. */
   authData: Uint8Array;
-  /** §5.3.9 the virtual addresses, in packet order. */
+  /** §5.3.9 / RFC 5798 §5.2.9 the virtual addresses, in packet order, all of the message's family. */
   addresses: string[];
 }
 
-/** What the IPv4 header of a received advert said (RFC 3768 §5.2). */
+/** The addresses a message travels between: the v3 checksum covers them (RFC 5798 §5.2.8). */
+export interface WireAddresses {
+  family: Family;
+  /** source address (the sender's primary IPv4 address, or its IPv6 link-local address) */
+  src: string;
+  /** destination: the multicast group, or a unicast peer */
+  dst: string;
+}
+
+/** A message as received: its addresses and the IPv4 TTL / IPv6 hop limit it arrived with. */
+export interface ReceivedAddresses extends WireAddresses {
+  hopLimit: number;
+}
+
+/** What the IP header of a captured advert said (for `decode` and `sniff`). */
 export interface IpInfo {
+  family: Family;
   source: string;
   destination: string;
+  /** IPv4 TTL or IPv6 hop limit */
   ttl: number;
-  /** header length in bytes (IHL × 4) */
+  /** header length in bytes (IHL × 4; 40 for IPv6) */
   headerBytes: number;
 }
 
@@ -33,6 +59,7 @@ export const DropReason = {
   // what the bytes alone tell (codec)
   truncated: "truncated",
   notIpv4: "notIpv4",
+  notIpv6: "notIpv6",
   badIpHeader: "badIpHeader",
   notVrrp: "notVrrp",
   badTtl: "badTtl",
@@ -44,6 +71,7 @@ export const DropReason = {
   authTypeAh: "authTypeAh",
   // what needs the instance (beside the state machine)
   unknownVrid: "unknownVrid",
+  versionMismatch: "versionMismatch",
   authTypeMismatch: "authTypeMismatch",
   authFailure: "authFailure",
   intervalMismatch: "intervalMismatch",
@@ -58,7 +86,7 @@ export type DecodeResult =
   | { ok: true; advert: Advertisement; ip?: IpInfo; checksum: number }
   | { ok: false; reason: DropReason; detail: string; ip?: IpInfo };
 
-/** RFC 3768 §6.4 states plus keepalived's Fault. */
+/** RFC 3768 §6.4 / RFC 5798 §6.4 states plus keepalived's Fault. */
 export const Role = {
   initialize: "initialize",
   backup: "backup",
@@ -73,8 +101,16 @@ export interface InstanceParams {
   vrid: number;
   /** configured priority, 1..255 (255 = address owner) */
   basePriority: number;
-  advertIntervalSec: number;
-  /** our primary IPv4 address on the interface: the advert's source, the tie-breaker (§6.4.3) */
+  /** the protocol version this instance speaks (v2 only with IPv4) */
+  version: VrrpVersion;
+  /** the address family of its adverts and VIPs */
+  family: Family;
+  /** RFC 5798 §6.1 Advertisement_Interval, centiseconds (a multiple of 100 for v2) */
+  advertIntervalCs: number;
+  /**
+   * our address on the interface: the adverts' source and the tie-breaker (§6.4.3): the primary
+   * IPv4 address, or the IPv6 link-local address (RFC 5798 §5.1.2.1)
+   */
   primaryIp: string;
   vips: string[];
   /** 0 none, 1 simple password; the password already truncated to 8 bytes */

@@ -11,7 +11,7 @@ import { scaleConfig } from "../../bench/configs.ts";
 import type { FailoverSample } from "../../bench/scenarios/failover.ts";
 import { writePcap } from "../../lib/pcap/mod.ts";
 import { encodeGratuitousArp, parseMac } from "../../lib/vrrp/arp.ts";
-import { encodeIpv4Packet } from "../../lib/vrrp/packet.ts";
+import { ipv4Packet as encodeIpv4Packet } from "../_support/adverts.ts";
 
 const MAC_A = "02:00:00:00:00:0a";
 const MAC_B = "02:00:00:00:00:0b";
@@ -30,7 +30,8 @@ function advertFrame(source: string, mac: string, vrid: number): Uint8Array {
   const packet = encodeIpv4Packet({
     vrid,
     priority: 100,
-    advertIntervalSec: 1,
+    version: 2,
+    advertIntervalCs: 100,
     authType: 0,
     authData: new Uint8Array(8),
     addresses: ["10.101.0.101"],

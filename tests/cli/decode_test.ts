@@ -33,7 +33,8 @@ function tsharkFrames(): TsharkFrame[] {
           priority: Number(get(/Priority: (\d+)/)),
           count: Number(get(/Addr Count: (\d+)/)),
           authType: Number(get(/Auth Type: .*\((\d+)\)/)),
-          advertIntervalSec: Number(get(/Adver Int: (\d+)/)),
+          // a v2 capture: Adver Int in seconds
+          advertIntervalCs: Number(get(/Adver Int: (\d+)/)) * 100,
           checksum: parseInt(get(/Checksum: (0x[0-9a-f]+)/)!, 16),
           addresses: [...b.matchAll(/IP Address: ([\d.]+)/g)].map((m) => m[1]),
           password: get(/Authentication String: (.*)/),

@@ -13,7 +13,8 @@ import {
 } from "../../lib/cli/sniff.ts";
 import { type SniffedVrrp, vrrpFromFrame, type VrrpSource } from "../../lib/sniff/live.ts";
 import { OsError } from "../../ffi/errors.ts";
-import { authDataFromPassword, encodeIpv4Packet } from "../../lib/vrrp/packet.ts";
+import { authDataFromPassword } from "../../lib/vrrp/packet.ts";
+import { ipv4Packet as encodeIpv4Packet } from "../_support/adverts.ts";
 import type { Advertisement } from "../../lib/vrrp/types.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;

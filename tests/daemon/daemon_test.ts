@@ -4,7 +4,8 @@ import { Daemon } from "../../lib/daemon/daemon.ts";
 import { InterfaceError } from "../../lib/daemon/effects.ts";
 import { Logger } from "../../lib/daemon/logger.ts";
 import { masterDownIntervalMs, skewTimeMs } from "../../lib/vrrp/timers.ts";
-import { authDataFromPassword, decodeIpv4Packet, encodeIpv4Packet } from "../../lib/vrrp/packet.ts";
+import { authDataFromPassword, decodeAdvert } from "../../lib/vrrp/packet.ts";
+import { received } from "../_support/adverts.ts";
 import type { Advertisement } from "../../lib/vrrp/types.ts";
 import { bootDaemon, FakeHost, flush } from "./fakes.ts";
 
@@ -48,7 +49,8 @@ function advert(vrid: number, priority: number, addresses: string[]): Advertisem
   return {
     vrid,
     priority,
-    advertIntervalSec: 1,
+    version: 2,
+    advertIntervalCs: 100,
     authType: 1,
     authData: authDataFromPassword("secret"),
     addresses,
@@ -56,7 +58,7 @@ function advert(vrid: number, priority: number, addresses: string[]): Advertisem
 }
 
 function sentPriorities(host: FakeHost, vrid: number): number[] {
-  return host.adverts.map((a) => decodeIpv4Packet(a.packet)).filter((r) => r.ok)
+  return host.adverts.map((a) => decodeAdvert(a.message, a.to)).filter((r) => r.ok)
     .map((r) => r.ok ? r.advert : null).filter((a) => a !== null && a.vrid === vrid)
     .map((a) => a!.priority);
 }
@@ -70,7 +72,7 @@ Deno.test("Daemon.start() removes leftover VIPs first, then a lone backup become
   assert.ok(lines.some((l) => /removed leftover VIPs 10\.0\.0\.1\/24/.test(l)));
   const inst = daemon.instances.get("vi1")!;
   assert.equal(inst.role, "backup");
-  await host.advance(masterDownIntervalMs(1, 100) - 1);
+  await host.advance(masterDownIntervalMs(2, 100, 100) - 1);
   assert.equal(inst.role, "backup");
   assert.equal(host.adverts.length, 0);
   await host.advance(1);
@@ -93,8 +95,8 @@ Deno.test("Daemon: a higher-priority peer keeps us backup; other VRIDs are count
   const { daemon } = await boot(host, [VI1]);
   const inst = daemon.instances.get("vi1")!;
   for (let i = 0; i < 10; i++) {
-    host.deliver("eth0", encodeIpv4Packet(advert(1, 200, VI1.vips), { source: "10.101.1.186" }));
-    host.deliver("eth0", encodeIpv4Packet(advert(42, 100, ["10.0.5.5"]), { source: "10.101.1.9" }));
+    host.deliver("eth0", received(advert(1, 200, VI1.vips), { source: "10.101.1.186" }));
+    host.deliver("eth0", received(advert(42, 100, ["10.0.5.5"]), { source: "10.101.1.9" }));
     await host.advance(1000);
   }
   assert.equal(inst.role, "backup");
@@ -110,9 +112,9 @@ Deno.test("Daemon: an advert already queued when Master_Down_Interval ends is he
   const host = new FakeHost();
   const { daemon } = await boot(host, [VI2]);
   const inst = daemon.instances.get("vi2")!;
-  const peer = () => encodeIpv4Packet(advert(2, 100, VI2.vips), { source: "10.101.1.186" });
+  const peer = () => received(advert(2, 100, VI2.vips), { source: "10.101.1.186" });
   // the peer's advert reaches the socket 0.5 ms before our deadline, but the loop is slow
-  await host.advance(masterDownIntervalMs(1, 99) - 0.5);
+  await host.advance(masterDownIntervalMs(2, 100, 99) - 0.5);
   host.queue("eth0", peer());
   await host.advance(0.5);
   assert.equal(inst.role, "backup", "the queued advert reset Master_Down_Timer");
@@ -120,7 +122,7 @@ Deno.test("Daemon: an advert already queued when Master_Down_Interval ends is he
   assert.deepEqual(host.adverts, [], "no advert of ours: we never claimed master");
   assert.deepEqual(host.vipsOn(), []);
   // nothing queued at the next deadline: the peer is gone, we take over
-  await host.advance(masterDownIntervalMs(1, 99));
+  await host.advance(masterDownIntervalMs(2, 100, 99));
   assert.equal(inst.role, "master");
   await daemon.shutdown();
 });
@@ -131,12 +133,12 @@ Deno.test("Daemon counts codec drops per instance when the VRID matches, and log
   for (let i = 0; i < 5; i++) {
     host.deliver(
       "eth0",
-      encodeIpv4Packet(advert(1, 200, VI1.vips), { source: "10.1.1.2", ttl: 254 }),
+      received(advert(1, 200, VI1.vips), { source: "10.1.1.2", ttl: 254 }),
     );
   }
   host.deliver(
     "eth0",
-    encodeIpv4Packet(advert(7, 200, ["10.0.0.9"]), { source: "10.1.1.2", ttl: 1 }),
+    received(advert(7, 200, ["10.0.0.9"]), { source: "10.1.1.2", ttl: 1 }),
   );
   await flush();
   assert.deepEqual(daemon.instances.get("vi1")!.status().drops, { badTtl: 5 });
@@ -151,7 +153,7 @@ Deno.test("Daemon counts codec drops per instance when the VRID matches, and log
 Deno.test("Daemon.shutdown(): a master sends a priority-0 advert and removes its VIPs", async () => {
   const host = new FakeHost();
   const { daemon } = await boot(host, [VI1, VI2]);
-  await host.advance(masterDownIntervalMs(1, 99) + 10);
+  await host.advance(masterDownIntervalMs(2, 100, 99) + 10);
   assert.deepEqual(host.vipsOn(), ["10.0.0.1", "10.0.0.2", "10.0.0.7"]);
   await daemon.shutdown();
   assert.deepEqual(sentPriorities(host, 1).at(-1), 0);
@@ -166,7 +168,7 @@ Deno.test("Daemon: a failing ip is retried, then reported with its stderr", asyn
   const host = new FakeHost();
   const { daemon, lines } = await boot(host, [VI1]);
   host.failNext = 3;
-  await host.advance(masterDownIntervalMs(1, 100));
+  await host.advance(masterDownIntervalMs(2, 100, 100));
   await host.advance(900);
   assert.equal(host.ipLog.filter((l) => l.startsWith("add")).length, 3);
   assert.ok(lines.some((l) => l.includes("retrying: RTNETLINK answers: Operation not permitted")));
@@ -184,13 +186,13 @@ Deno.test("Daemon: adverts never wait behind a slow ip, and VIP add/remove keep 
   const inst = daemon.instances.get("vi1")!;
   let release!: () => void;
   host.gate = new Promise((r) => release = r);
-  await host.advance(masterDownIntervalMs(1, 100));
+  await host.advance(masterDownIntervalMs(2, 100, 100));
   assert.equal(inst.role, "master");
   await host.advance(3000);
   assert.deepEqual(sentPriorities(host, 1), [100, 100, 100, 100], "adverts kept going");
   assert.equal(host.frames.length, 0, "no gratuitous ARP before the VIPs are configured");
   // a higher-priority master appears while the add is still stuck
-  host.deliver("eth0", encodeIpv4Packet(advert(1, 200, VI1.vips), { source: "10.101.1.186" }));
+  host.deliver("eth0", received(advert(1, 200, VI1.vips), { source: "10.101.1.186" }));
   await flush();
   assert.equal(inst.role, "backup");
   release();
@@ -210,7 +212,7 @@ Deno.test("Daemon.reload() applies only what changed and keeps the old config on
   const next = { text: "" };
   const VI3: Inst = { name: "vi3", vrid: 3, priority: 50, vips: ["10.0.0.30"] };
   const { daemon, lines } = await boot(host, [VI1, VI2, VI3], next);
-  await host.advance(masterDownIntervalMs(1, 50) + 10);
+  await host.advance(masterDownIntervalMs(2, 100, 50) + 10);
   const before = daemon.instances.get("vi1");
   // vi1 unchanged, vi2 changed (priority), vi3 removed, vi4 added
   next.text = confText([VI1, { ...VI2, priority: 120 }, { ...VI3, name: "vi4", vrid: 4 }]);
@@ -260,7 +262,7 @@ Deno.test("Daemon: status, admin down (hand over at once) and admin up", async (
     onAdminChange: (down) => Promise.resolve(void saved.push(down)),
     pid: 1,
   });
-  await host.advance(masterDownIntervalMs(1, 100));
+  await host.advance(masterDownIntervalMs(2, 100, 100));
   const st = await daemon.status();
   assert.ok(st.ok && "instances" in st);
   assert.equal(st.instances[0].state, "master");
@@ -282,7 +284,7 @@ Deno.test("Daemon: status, admin down (hand over at once) and admin up", async (
 
   await daemon.adminUp("vi1");
   assert.equal(daemon.instances.get("vi1")!.role, "backup");
-  await host.advance(skewTimeMs(100) + masterDownIntervalMs(1, 100));
+  await host.advance(skewTimeMs(2, 100, 100) + masterDownIntervalMs(2, 100, 100));
   assert.equal(daemon.instances.get("vi1")!.role, "master");
   assert.deepEqual(saved, [["vi1"], []]);
   await daemon.shutdown();
@@ -301,7 +303,7 @@ Deno.test("Daemon: dispatch() feeds tracking events and onTransition sees every 
       seen.push(`${t.cfg.name} ${t.from}->${t.to} ${t.reason} ${t.effectivePriority}`),
     pid: 1,
   });
-  await host.advance(masterDownIntervalMs(1, 100));
+  await host.advance(masterDownIntervalMs(2, 100, 100));
   assert.equal(daemon.dispatch("vi1", { type: "faultRaised", reason: "link eth0 down" }), true);
   assert.equal(daemon.dispatch("nope", { type: "faultRaised", reason: "x" }), false);
   await daemon.instances.get("vi1")!.vipsSettled();

@@ -5,7 +5,15 @@ import type { VipConfig } from "../../config/model.ts";
 import { Daemon } from "../../lib/daemon/daemon.ts";
 import type { GroupChange } from "../../lib/daemon/group_state.ts";
 import { Logger } from "../../lib/daemon/logger.ts";
-import type { Effects, InterfacePort, VipOutcome } from "../../lib/daemon/effects.ts";
+import type {
+  Effects,
+  InterfacePort,
+  Received,
+  SendTo,
+  VipOutcome,
+} from "../../lib/daemon/effects.ts";
+import { decodeAdvert } from "../../lib/vrrp/packet.ts";
+import type { Advertisement } from "../../lib/vrrp/types.ts";
 import { InterfaceError } from "../../lib/daemon/effects.ts";
 
 interface Timer {
@@ -21,10 +29,12 @@ export class FakeHost implements Effects {
   #nextId = 1;
   /** interface name -> primary IP (absent: the interface does not exist) */
   interfaces = new Map<string, string>([["eth0", "10.101.1.185"]]);
+  /** interface name -> IPv6 link-local address (absent: none) */
+  linkLocal = new Map<string, string>();
   /** dev -> addresses configured on it (VIPs only) */
   addresses = new Map<string, Set<string>>();
-  /** every IPv4 packet sent, with the interface and the time */
-  adverts: { iface: string; at: number; packet: Uint8Array }[] = [];
+  /** every VRRP message sent, with the interface, the time and where it went */
+  adverts: { iface: string; at: number; message: Uint8Array; to: SendTo }[] = [];
   frames: { iface: string; at: number; frame: Uint8Array }[] = [];
   /** every `ip` run, in order */
   ipLog: string[] = [];
@@ -34,9 +44,9 @@ export class FakeHost implements Effects {
   /** when set, VIP runs wait for this promise (a slow `ip`) */
   gate: Promise<void> | null = null;
   permissionDenied = false;
-  receivers = new Map<string, (p: Uint8Array) => void>();
+  receivers = new Map<string, (r: Received) => void>();
   /** packets the "kernel" holds for an interface, not yet handed over (see {@link queue}) */
-  queued = new Map<string, Uint8Array[]>();
+  queued = new Map<string, Received[]>();
   closed: string[] = [];
 
   now(): number {
@@ -68,7 +78,7 @@ export class FakeHost implements Effects {
     await flush();
   }
 
-  openInterface(name: string, onPacket: (p: Uint8Array) => void): Promise<InterfacePort> {
+  openInterface(name: string, onPacket: (r: Received) => void): Promise<InterfacePort> {
     if (this.permissionDenied) {
       return Promise.reject(new InterfaceError(name, "permission", `no permission on ${name}`));
     }
@@ -82,8 +92,8 @@ export class FakeHost implements Effects {
     return Promise.resolve({
       name,
       mac: new Uint8Array([2, 0, 0, 0, 0, 0xa]),
-      primaryIp: ip,
-      sendAdvert: (packet) => void this.adverts.push({ iface: name, at: this.nowMs, packet }),
+      address: (family) => family === "ipv4" ? ip : this.linkLocal.get(name) ?? null,
+      send: (message, to) => void this.adverts.push({ iface: name, at: this.nowMs, message, to }),
       sendFrames: (frames) => {
         for (const frame of frames) this.frames.push({ iface: name, at: this.nowMs, frame });
       },
@@ -104,13 +114,20 @@ export class FakeHost implements Effects {
    * Queues a packet as if it had reached `iface`'s socket but the receive loop had not woken
    * yet: only the port's drainReceived() hands it over.
    */
-  queue(iface: string, packet: Uint8Array): void {
+  queue(iface: string, packet: Received): void {
     this.queued.set(iface, [...(this.queued.get(iface) ?? []), packet]);
   }
 
   /** Delivers a packet as if received on `iface`. */
-  deliver(iface: string, packet: Uint8Array): void {
+  deliver(iface: string, packet: Received): void {
     this.receivers.get(iface)?.(packet);
+  }
+
+  /** The adverts sent (on `iface`, when given) that decode, in order. */
+  sentAdverts(iface?: string): Advertisement[] {
+    return this.adverts.filter((a) => iface === undefined || a.iface === iface)
+      .map((a) => decodeAdvert(a.message, a.to))
+      .flatMap((r) => r.ok ? [r.advert] : []);
   }
 
   async #vipRun(op: "add" | "remove", vips: VipConfig[], dev: string): Promise<VipOutcome> {

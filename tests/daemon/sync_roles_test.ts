@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import type { Daemon } from "../../lib/daemon/daemon.ts";
 import { syncRolePlan } from "../../lib/daemon/sync_roles.ts";
 import { masterDownIntervalMs } from "../../lib/vrrp/timers.ts";
-import { authDataFromPassword, encodeIpv4Packet } from "../../lib/vrrp/packet.ts";
+import { authDataFromPassword } from "../../lib/vrrp/packet.ts";
+import type { ReceivedMessage } from "../../lib/daemon/effects.ts";
+import { received } from "../_support/adverts.ts";
 import type { Role } from "../../lib/vrrp/types.ts";
 import { bootDaemon, FakeHost } from "./fakes.ts";
 
@@ -26,11 +28,12 @@ const GROUP = "vrrp_sync_group G {\n  group {\n    vi1\n    vi2\n  }\n}\n";
 const boot = bootDaemon;
 
 /** A peer's advert for `vrid` at `priority` (no authentication, one VIP like ours). */
-function peerAdvert(vrid: number, priority: number): Uint8Array {
-  return encodeIpv4Packet({
+function peerAdvert(vrid: number, priority: number): ReceivedMessage {
+  return received({
     vrid,
     priority,
-    advertIntervalSec: 1,
+    version: 2,
+    advertIntervalCs: 100,
     authType: 0,
     authData: authDataFromPassword(""),
     addresses: [`10.0.0.${vrid}`],
@@ -75,7 +78,7 @@ Deno.test("sync group: a member taking over makes the other backup member master
     GROUP + instance("vi1", 1, 100) + instance("vi2", 2, 90),
   );
   // vi2's own Master_Down_Interval is longer; vi1 times out first and the group follows
-  await host.advance(masterDownIntervalMs(1, 100));
+  await host.advance(masterDownIntervalMs(2, 100, 100));
   assert.deepEqual(roles(daemon), { vi1: "master", vi2: "master" });
   assert.deepEqual(host.vipsOn(), ["10.0.0.1", "10.0.0.2"]);
   const st = await daemon.status("vi2");
@@ -91,7 +94,7 @@ Deno.test("sync group: a master stepping down for a higher priority takes the ot
     host,
     GROUP + instance("vi1", 1, 100) + instance("vi2", 2, 100),
   );
-  await host.advance(masterDownIntervalMs(1, 100));
+  await host.advance(masterDownIntervalMs(2, 100, 100));
   assert.deepEqual(roles(daemon), { vi1: "master", vi2: "master" });
   // the peer wins vi2 (101); vi1 follows it down
   host.deliver("eth0", peerAdvert(2, 101));
@@ -108,7 +111,7 @@ Deno.test("sync group: a master stepping down for a higher priority takes the ot
   assert.deepEqual(roles(daemon), { vi1: "backup", vi2: "backup" });
   assert.deepEqual(host.vipsOn(), []);
   // the peer goes silent: the Master_Down_Timer still runs, both take over again
-  await host.advance(masterDownIntervalMs(1, 100));
+  await host.advance(masterDownIntervalMs(2, 100, 100));
   assert.deepEqual(roles(daemon), { vi1: "master", vi2: "master" });
   assert.deepEqual(host.vipsOn(), ["10.0.0.1", "10.0.0.2"]);
   await daemon.shutdown();
@@ -137,7 +140,7 @@ Deno.test("sync group: an administratively down member is not pulled into master
   const host = new FakeHost();
   const { daemon } = await boot(host, GROUP + instance("vi1", 1, 100) + instance("vi2", 2, 100));
   await daemon.adminDown("vi2");
-  await host.advance(masterDownIntervalMs(1, 100));
+  await host.advance(masterDownIntervalMs(2, 100, 100));
   assert.deepEqual(roles(daemon), { vi1: "master", vi2: "initialize" });
   assert.deepEqual(host.vipsOn(), ["10.0.0.1"]);
   await daemon.shutdown();

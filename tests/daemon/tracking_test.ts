@@ -5,7 +5,7 @@ import { groupStateOf } from "../../lib/daemon/group_state.ts";
 import { Logger } from "../../lib/daemon/logger.ts";
 import { LINK_POLL_MS, LINK_SAFETY_POLL_MS } from "../../lib/daemon/tracking.ts";
 import { masterDownIntervalMs } from "../../lib/vrrp/timers.ts";
-import { decodeIpv4Packet } from "../../lib/vrrp/packet.ts";
+import { decodeAdvert } from "../../lib/vrrp/packet.ts";
 import { bootDaemon, FakeHost, WatchingHost } from "./fakes.ts";
 
 function instance(name: string, vrid: number, priority: number, extra = ""): string {
@@ -25,7 +25,7 @@ ${extra}
 const boot = bootDaemon;
 
 function sentPriorities(host: FakeHost, vrid: number): number[] {
-  return host.adverts.map((a) => decodeIpv4Packet(a.packet)).flatMap((r) =>
+  return host.adverts.map((a) => decodeAdvert(a.message, a.to)).flatMap((r) =>
     r.ok && r.advert.vrid === vrid ? [r.advert.priority] : []
   );
 }
@@ -42,7 +42,7 @@ Deno.test("tracking: the instance's own link going down means FAULT, unless dont
     host,
     instance("vi1", 1, 100) + instance("vi2", 2, 100, "  dont_track_primary"),
   );
-  await host.advance(masterDownIntervalMs(1, 100));
+  await host.advance(masterDownIntervalMs(2, 100, 100));
   assert.equal(daemon.instances.get("vi1")!.role, "master");
   host.links.set("eth0", false);
   await host.advance(LINK_POLL_MS);
@@ -67,7 +67,7 @@ Deno.test("tracking: track_interface with a weight moves the priority, without o
     host,
     instance("vi1", 1, 100, "  track_interface {\n    eth1 weight -30\n    eth2\n  }"),
   );
-  await host.advance(masterDownIntervalMs(1, 100));
+  await host.advance(masterDownIntervalMs(2, 100, 100));
   const inst = daemon.instances.get("vi1")!;
   assert.equal(inst.role, "master");
   host.links.set("eth1", false);
@@ -147,7 +147,7 @@ vrrp_sync_group G {
     // keepalived 2.2.7 drops a tracked file with weight 5 from a sync group member
     assert.equal((await statusOf(daemon, "vi1")).effectivePriority, 100);
     assert.deepEqual((await statusOf(daemon, "vi1")).priorityAdjustments, []);
-    await host.advance(masterDownIntervalMs(1, 100));
+    await host.advance(masterDownIntervalMs(2, 100, 100));
     assert.deepEqual(groups.map((g) => `${g.group.name} ${g.to}`), ["G backup", "G master"]);
     host.links.set("eth1", false);
     await host.advance(LINK_POLL_MS);
@@ -161,7 +161,7 @@ vrrp_sync_group G {
     await host.advance(LINK_POLL_MS);
     assert.equal(daemon.instances.get("vi1")!.role, "backup");
     assert.equal(daemon.instances.get("vi2")!.role, "backup");
-    await host.advance(masterDownIntervalMs(1, 100));
+    await host.advance(masterDownIntervalMs(2, 100, 100));
     assert.deepEqual(groups.map((g) => `${g.group.name} ${g.to}`), [
       "G backup",
       "G master",
@@ -228,7 +228,7 @@ Deno.test("tracking: with a link watch, a link change is acted on at once and id
   host.interfaces.set("eth1", "192.168.1.1");
   const { daemon } = await boot(host, instance("vi1", 1, 100));
   assert.equal(host.watchesStarted, 1);
-  await host.advance(masterDownIntervalMs(1, 100));
+  await host.advance(masterDownIntervalMs(2, 100, 100));
   const inst = daemon.instances.get("vi1")!;
   assert.equal(inst.role, "master");
   // a change on an untracked link does not matter; the tracked one does, without waiting
@@ -255,7 +255,7 @@ Deno.test("tracking: with a link watch, a link change is acted on at once and id
 Deno.test("tracking: a link watch that breaks down falls back to the fast poll", async () => {
   const host = new WatchingHost();
   const { daemon } = await boot(host, instance("vi1", 1, 100));
-  await host.advance(masterDownIntervalMs(1, 100));
+  await host.advance(masterDownIntervalMs(2, 100, 100));
   const inst = daemon.instances.get("vi1")!;
   host.breakWatch();
   await host.advance(LINK_SAFETY_POLL_MS); // the slow poll armed before is replaced
@@ -271,10 +271,10 @@ Deno.test("virtual_ipaddress_excluded: added and removed with the VIPs, not in a
     host,
     instance("vi1", 1, 100, "  virtual_ipaddress_excluded {\n    10.0.5.5/24\n  }"),
   );
-  await host.advance(masterDownIntervalMs(1, 100));
+  await host.advance(masterDownIntervalMs(2, 100, 100));
   assert.equal(daemon.instances.get("vi1")!.role, "master");
   assert.deepEqual(host.vipsOn(), ["10.0.0.1", "10.0.5.5"]);
-  const adverts = host.adverts.map((a) => decodeIpv4Packet(a.packet))
+  const adverts = host.adverts.map((a) => decodeAdvert(a.message, a.to))
     .flatMap((r) => r.ok ? [r.advert.addresses] : []);
   assert.ok(adverts.length > 0);
   assert.ok(adverts.every((a) => JSON.stringify(a) === JSON.stringify(["10.0.0.1"])));

@@ -9,7 +9,8 @@ import {
 } from "../../lib/daemon/instance.ts";
 import { Logger } from "../../lib/daemon/logger.ts";
 import { masterDownIntervalMs } from "../../lib/vrrp/timers.ts";
-import { authDataFromPassword, encodeIpv4Packet } from "../../lib/vrrp/packet.ts";
+import { authDataFromPassword } from "../../lib/vrrp/packet.ts";
+import { received } from "../_support/adverts.ts";
 import { FakeHost } from "./fakes.ts";
 
 const CONF = `vrrp_instance vi1 {
@@ -62,7 +63,7 @@ const addTimes = (host: FakeHost, log: number[]) => () => log.push(host.nowMs);
 Deno.test("status asks the host which VIPs are present, one listing per device", async () => {
   const host = new CountingHost();
   const { daemon } = await boot(host);
-  await host.advance(masterDownIntervalMs(1, 100));
+  await host.advance(masterDownIntervalMs(2, 100, 100));
   host.listings = [];
   assert.deepEqual(present(await vi1(daemon)), [
     "10.0.0.1 true",
@@ -82,7 +83,7 @@ Deno.test("status asks the host which VIPs are present, one listing per device",
 Deno.test("status falls back to the daemon's belief when the host cannot be asked", async () => {
   const host = new FakeHost();
   const { daemon, lines } = await boot(host);
-  await host.advance(masterDownIntervalMs(1, 100));
+  await host.advance(masterDownIntervalMs(2, 100, 100));
   host.presentVips = () => Promise.reject(new Error("ip: not found"));
   assert.deepEqual(present(await vi1(daemon)).map((l) => l.split(" ")[1]), [
     "true",
@@ -97,7 +98,7 @@ Deno.test("a VIP add that finally failed is retried in the background until ip w
   const host = new FakeHost();
   const { daemon, lines } = await boot(host);
   host.failNext = 1_000_000;
-  await host.advance(masterDownIntervalMs(1, 100));
+  await host.advance(masterDownIntervalMs(2, 100, 100));
   // the foreground attempts: 3 per device
   await host.advance(2 * VIP_RETRY_DELAY_MS * 3 + 10); // 3 tries on each of 2 devices
   let st = await vi1(daemon);
@@ -129,7 +130,7 @@ Deno.test("background VIP retries back off from 1 s, doubling, capped at 30 s", 
   };
   const { daemon } = await boot(host);
   host.failNext = 1_000_000;
-  await host.advance(masterDownIntervalMs(1, 100));
+  await host.advance(masterDownIntervalMs(2, 100, 100));
   await host.advance(200_000);
   const gaps = times.slice(3).map((t, i) => Math.round(t - times[i + 2]));
   // the first gap also holds the other device's failed attempts (one try each in background)
@@ -143,7 +144,7 @@ Deno.test("background VIP retries stop when the role no longer wants them", asyn
   const host = new FakeHost();
   const { daemon } = await boot(host);
   host.failNext = 1_000_000;
-  await host.advance(masterDownIntervalMs(1, 100));
+  await host.advance(masterDownIntervalMs(2, 100, 100));
   await host.advance(2 * VIP_RETRY_DELAY_MS * 3 + 10); // 3 tries on each of 2 devices
   assert.ok((await vi1(daemon)).vipError);
   // a higher-priority peer: we step down, the add is superseded by a remove (which succeeds)
@@ -151,10 +152,11 @@ Deno.test("background VIP retries stop when the role no longer wants them", asyn
   const peer = () =>
     host.deliver(
       "eth0",
-      encodeIpv4Packet({
+      received({
         vrid: 1,
         priority: 200,
-        advertIntervalSec: 1,
+        version: 2,
+        advertIntervalCs: 100,
         authType: 0,
         authData: authDataFromPassword(""),
         addresses: ["10.0.0.1", "10.0.0.2", "10.0.9.9"],

@@ -8,7 +8,10 @@ import { inNetns } from "../../ffi/netns.ts";
 import { RawIpSocket, type ReceivedPacket } from "../../ffi/raw_socket.ts";
 import { PacketSocket } from "../../ffi/packet_socket.ts";
 import { ETH_P_ALL, ETH_P_ARP } from "../../ffi/libc.ts";
-import { ipv4Bytes, ipv4String, macString } from "../../ffi/structs.ts";
+import { ipv4String, macString } from "../../ffi/structs.ts";
+
+/** 4 address bytes of a dotted quad (test input; the project's parser lives in lib/). */
+const ipv4Bytes = (s: string) => Uint8Array.from(s.split(".").map(Number));
 
 const NEEDS = { root: true, commands: ["ip", "nft"] };
 

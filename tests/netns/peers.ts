@@ -16,9 +16,9 @@ export const VIPS = {
 export const ALL_VIPS = [...VIPS["ha-internal-1"], ...VIPS["ha-internal-2"]];
 
 /** Master_Down_Interval of the tutorial's backups (priority 99): 3613 ms. */
-export const MASTER_DOWN_99_MS = masterDownIntervalMs(1, 99);
+export const MASTER_DOWN_99_MS = masterDownIntervalMs(2, 100, 99);
 /** Skew_Time of the tutorial's backups (priority 99): 613 ms. */
-export const SKEW_99_MS = skewTimeMs(99);
+export const SKEW_99_MS = skewTimeMs(2, 99, 100);
 
 /** The bundled example config for router `a` (10.101.1.185) or `b` (10.101.1.186). */
 export function exampleConfig(node: "a" | "b"): string {

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { testWith } from "../_support/env.ts";
 import { inNetns } from "../../ffi/netns.ts";
 import { RawIpSocket } from "../../ffi/raw_socket.ts";
-import { authDataFromPassword, encodeIpv4Packet } from "../../lib/vrrp/packet.ts";
+import { authDataFromPassword } from "../../lib/vrrp/packet.ts";
+import { ipv4Packet as encodeIpv4Packet } from "../_support/adverts.ts";
 import type { SniffSnapshot } from "../../lib/sniff/view.ts";
 import { Lab } from "./lab.ts";
 import { type Keepalived, startKeepalived } from "./keepalived.ts";
@@ -83,15 +84,15 @@ testWith(
       assert.deepEqual(snapshot.vrids.map((v) => v.vrid), [1, 2]);
       const v1 = vrid(snapshot, 1);
       assert.equal(v1.master, A);
-      assert.deepEqual(v1.routers.map((x) => [x.source, x.priority, x.advertIntervalSec]), [
-        [A, 100, 1],
+      assert.deepEqual(v1.routers.map((x) => [x.source, x.priority, x.advertIntervalCs]), [
+        [A, 100, 100],
       ]);
       assert.equal(v1.routers[0].auth, 'pass "1-intern"');
       assert.deepEqual(v1.routers[0].addresses, ["10.101.0.101", "10.101.0.102"]);
       const v2 = vrid(snapshot, 2);
       assert.equal(v2.master, B);
-      assert.deepEqual(v2.routers.map((x) => [x.source, x.priority, x.advertIntervalSec]), [
-        [B, 100, 1],
+      assert.deepEqual(v2.routers.map((x) => [x.source, x.priority, x.advertIntervalCs]), [
+        [B, 100, 100],
       ]);
       assert.deepEqual(v1.warnings, []);
       assert.deepEqual(v2.warnings, []);
@@ -115,7 +116,8 @@ testWith(
         const packet = encodeIpv4Packet({
           vrid: 1,
           priority: 50,
-          advertIntervalSec: 2,
+          version: 2,
+          advertIntervalCs: 200,
           authType: 1,
           authData: authDataFromPassword("wrongpw"),
           addresses: ["10.101.0.101", "10.101.0.102"],

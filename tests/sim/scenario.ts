@@ -49,8 +49,9 @@ export interface ScenarioOptions {
  * delay: 2 × Master_Down_Interval + the longest delay + one interval + 4 frame delays.
  */
 export function settleMs(instances: InstanceParams[], maxDelayMs: number): number {
-  const interval = instances[0].advertIntervalSec * 1000;
-  const mdi = masterDownIntervalMs(instances[0].advertIntervalSec, 1);
+  const p = instances[0];
+  const interval = p.advertIntervalCs * 10;
+  const mdi = masterDownIntervalMs(p.version, p.advertIntervalCs, 1);
   const maxPreemptDelay = Math.max(...instances.map((p) => p.preemptDelayMs));
   const base = mdi + interval + 4 * maxDelayMs + 1;
   return maxPreemptDelay > 0 ? base + mdi + maxPreemptDelay : base;
@@ -70,7 +71,7 @@ export function makeScenario(seed: number, options: ScenarioOptions = {}): Scena
     instances: [],
   }));
   for (const vrid of vrids) {
-    const advertIntervalSec = rng.pick([1, 1, 1, 2]);
+    const advertIntervalCs = rng.pick([100, 100, 100, 200]);
     const authType = rng.pick([AuthType.none, AuthType.simplePassword]);
     const vips = Array.from({ length: rng.int(1, 3) }, (_, i) => `198.51.100.${vrid % 200 + i}`);
     const owner = rng.chance(0.2) ? rng.int(0, nRouters - 1) : -1;
@@ -80,7 +81,9 @@ export function makeScenario(seed: number, options: ScenarioOptions = {}): Scena
         name: `r${i}-vrid${vrid}`,
         vrid,
         basePriority: i === owner ? 255 : rng.pick(pool),
-        advertIntervalSec,
+        version: 2,
+        family: "ipv4",
+        advertIntervalCs,
         primaryIp: r.ip,
         vips,
         authType,

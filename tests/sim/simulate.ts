@@ -1,6 +1,6 @@
 /**
  * Runs a scenario: every router runs the real state machine (`step`) per VRID, adverts travel as
- * real encoded IPv4 bytes (`encodeIpv4Packet` → LAN → `decodeIpv4Packet` → `step`), and the
+ * real encoded IP packets (`encodeAdvert` + IP header → LAN → `decodeIpPacket` → `step`), and the
  * invariants are checked after every single event.
  *
  * Invariants (a violation is a string naming the time, the VRID and what was wrong):
@@ -22,7 +22,8 @@
  *   backup never preempts (§6.4.2), so the higher primary IP wins only when both contend as
  *   masters (§6.4.3).
  */
-import { decodeIpv4Packet, encodeIpv4Packet } from "../../lib/vrrp/packet.ts";
+import { decodeIpPacket } from "../../lib/sniff/ip_packet.ts";
+import { ipv4Packet } from "../_support/adverts.ts";
 import { initialState, type InstanceState, nextDeadlineMs, step } from "../../lib/vrrp/fsm.ts";
 import { masterDownIntervalMs, skewTimeMs } from "../../lib/vrrp/timers.ts";
 import type { FsmAction, FsmEvent, InstanceParams, StepResult } from "../../lib/vrrp/types.ts";
@@ -101,7 +102,8 @@ export function simulate(scenario: Scenario, options: SimOptions = {}): SimRepor
   const all = routers.flatMap((r) => r.instances);
   const settle = byVrid.map((insts) => settleMs(insts.map((i) => i.params), maxDelay));
   const looseAfter = byVrid.map((insts) =>
-    masterDownIntervalMs(insts[0].params.advertIntervalSec, 1) + 2 * maxDelay
+    masterDownIntervalMs(insts[0].params.version, insts[0].params.advertIntervalCs, 1) +
+    2 * maxDelay
   );
   const report: SimReport = {
     seed: scenario.seed,
@@ -119,7 +121,9 @@ export function simulate(scenario: Scenario, options: SimOptions = {}): SimRepor
   const multiSince: (number | null)[] = scenario.vrids.map(() => null);
   /** when a master last resigned (shutdown, admin down, fault) in a clean network */
   const resignedAt: (number | null)[] = scenario.vrids.map(() => null);
-  const skewMax = skewTimeMs(1);
+  const skewMax = byVrid.map((insts) =>
+    skewTimeMs(insts[0].params.version, 1, insts[0].params.advertIntervalCs)
+  );
 
   const fmt = (ms: number) => `t=${ms.toFixed(3)}ms`;
   const violate = (msg: string) => report.violations.push(`${fmt(now)} ${msg}`);
@@ -143,7 +147,7 @@ export function simulate(scenario: Scenario, options: SimOptions = {}): SimRepor
         report.advertsSent++;
         lan.broadcast(
           inst.router,
-          encodeIpv4Packet(a.advert, { source: inst.params.primaryIp }),
+          ipv4Packet(a.advert, { source: inst.params.primaryIp }),
           now,
         );
         return;
@@ -183,7 +187,7 @@ export function simulate(scenario: Scenario, options: SimOptions = {}): SimRepor
   function deliver(to: number, bytes: Uint8Array, corrupted: boolean): void {
     const router = routers[to];
     if (!router.up) return;
-    const d = decodeIpv4Packet(bytes);
+    const d = decodeIpPacket(bytes);
     if (!d.ok) {
       if (!corrupted) violate(`router ${to}: own encoding failed to decode: ${d.detail}`);
       return;
@@ -274,9 +278,9 @@ export function simulate(scenario: Scenario, options: SimOptions = {}): SimRepor
       const resigned = resignedAt[v];
       if (
         resigned !== null && resigned === quietSince && lan.clean &&
-        now >= resigned + skewMax + 2 * maxDelay && candidates.length > 0 && masters.length === 0
+        now >= resigned + skewMax[v] + 2 * maxDelay && candidates.length > 0 && masters.length === 0
       ) {
-        violate(`VRID ${vrid}: no master ${skewMax} ms (Skew_Time) after a resignation`);
+        violate(`VRID ${vrid}: no master ${skewMax[v]} ms (Skew_Time) after a resignation`);
       }
       if (!lan.clean || now < quietSince + looseAfter[v]) continue;
       if (candidates.length > 0 && masters.length === 0) {
@@ -296,7 +300,7 @@ export function simulate(scenario: Scenario, options: SimOptions = {}): SimRepor
       }
       const m = masters[0];
       if (!m) continue;
-      const interval = m.params.advertIntervalSec * 1000;
+      const interval = m.params.advertIntervalCs * 10;
       if (m.state.splitBrain && now >= quietSince + settle[v] + 3 * interval + 2 * maxDelay) {
         violate(`${m.params.name}: split-brain mark still set in a settled network`);
       }

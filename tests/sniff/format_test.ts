@@ -42,7 +42,7 @@ Deno.test("classifyHex() and looseAdvertFields() keep what a short message holds
     priority: 100,
     count: 2,
     authType: 1,
-    advertIntervalSec: 1,
+    advertIntervalCs: 100,
     checksum: 0xe2f6,
     addresses: ["10.101.0.101"],
   });
@@ -72,9 +72,9 @@ Deno.test("classifyNetwork() sorts Ethernet frames into VRRP, ARP and other", ()
     gratuitous: true,
   });
   assert.equal(classifyNetwork(networkPayload(101, ADVERT)).kind, "vrrp");
-  assert.deepEqual(classifyNetwork({ etherType: 0x86dd, payload: new Uint8Array(40) }), {
+  assert.deepEqual(classifyNetwork({ etherType: 0x88cc, payload: new Uint8Array(40) }), {
     kind: "other",
-    what: "EtherType 0x86dd",
+    what: "EtherType 0x88cc",
   });
   assert.equal(classifyNetwork(null).kind, "other");
 });

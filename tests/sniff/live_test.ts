@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { viewResult, vrrpFromFrame } from "../../lib/sniff/live.ts";
 import { SniffView } from "../../lib/sniff/view.ts";
 import { encodeGratuitousArp, parseMac } from "../../lib/vrrp/arp.ts";
-import { decodeIpv4Packet, encodeIpv4Packet } from "../../lib/vrrp/packet.ts";
+import { decodeIpPacket as decodeIpv4Packet } from "../../lib/sniff/ip_packet.ts";
+import { ipv4Packet as encodeIpv4Packet } from "../_support/adverts.ts";
 
 const ADVERT = tutorialAdvert();
 
@@ -65,7 +66,7 @@ Deno.test("viewResult() keeps the drop when the message behind a wrong TTL is ba
   assert.equal(viewResult(r, ip), r);
   // other drops pass through untouched
   const bad = encodeIpv4Packet(ADVERT, { source: "10.101.1.187" });
-  bad[20] = 0x31; // version 3
+  bad[20] = 0x41; // version 4
   const rb = decodeIpv4Packet(bad);
   assert.equal(!rb.ok && rb.reason, "badVersion");
   assert.equal(viewResult(rb, bad), rb);

@@ -1,7 +1,9 @@
 import { tutorialAdvert } from "../_support/adverts.ts";
 import assert from "node:assert/strict";
 import { SniffView } from "../../lib/sniff/view.ts";
-import { authDataFromPassword, decodeIpv4Packet, encodeIpv4Packet } from "../../lib/vrrp/packet.ts";
+import { authDataFromPassword } from "../../lib/vrrp/packet.ts";
+import { decodeIpPacket as decodeIpv4Packet } from "../../lib/sniff/ip_packet.ts";
+import { ipv4Packet as encodeIpv4Packet } from "../_support/adverts.ts";
 import type { Advertisement, DecodeResult } from "../../lib/vrrp/types.ts";
 
 const A = "10.101.1.185";
@@ -40,7 +42,7 @@ Deno.test("RFC 3768 §6.4.3: SniffView shows the single speaker of a VRID as mas
   assert.deepEqual(vr.routers, [{
     source: A,
     priority: 100,
-    advertIntervalSec: 1,
+    advertIntervalCs: 100,
     authType: 1,
     authDataHex: "312d696e7465726e",
     auth: 'pass "1-intern"',
@@ -55,7 +57,7 @@ Deno.test("RFC 3768 §6.4.3: SniffView shows the single speaker of a VRID as mas
 
 Deno.test("RFC 3768 §6.1: a master silent for 3 intervals is no longer master", () => {
   const v = new SniffView();
-  stream(v, A, 0, 2000, { advertIntervalSec: 2 }, 2000);
+  stream(v, A, 0, 2000, { advertIntervalCs: 200 }, 2000);
   assert.equal(v.snapshot(8000).vrids[0].master, A);
   assert.equal(v.snapshot(8001).vrids[0].master, null);
   assert.equal(v.snapshot(8001).vrids[0].routers[0].speaking, false);
@@ -102,7 +104,8 @@ Deno.test("RFC 3768 §7.1: SniffView warns about interval, password and address 
   v.add(rx(A), 0);
   v.add(
     rx(B, {
-      advertIntervalSec: 3,
+      version: 2,
+      advertIntervalCs: 300,
       authData: authDataFromPassword("wrong"),
       addresses: ["10.101.0.101"],
     }),
@@ -116,7 +119,7 @@ Deno.test("RFC 3768 §7.1: SniffView warns about interval, password and address 
   ]);
   // routers silent for longer than staleAfterMs no longer count
   const later = new SniffView({ staleAfterMs: 10_000 });
-  later.add(rx(B, { advertIntervalSec: 3 }), 0);
+  later.add(rx(B, { advertIntervalCs: 300 }), 0);
   stream(later, A, 20_000, 22_000);
   assert.deepEqual(later.snapshot(22_100).vrids[0].warnings, []);
 });

@@ -8,7 +8,9 @@ const params: InstanceParams = {
   name: "vi1",
   vrid: 51,
   basePriority: 100,
-  advertIntervalSec: 1,
+  version: 2,
+  family: "ipv4",
+  advertIntervalCs: 100,
   primaryIp: "10.0.0.2",
   vips: ["10.0.0.100", "10.0.0.101"],
   authType: 1,
@@ -63,7 +65,7 @@ Deno.test("RFC 3768 §5.3.6: with auth type 0 the auth data is ignored", () => {
 });
 
 Deno.test("RFC 3768 §7.1: checkAdvert() drops a different advert interval (intervalMismatch)", () => {
-  assert.equal(reasonOf(from({ advertIntervalSec: 2 })), "intervalMismatch");
+  assert.equal(reasonOf(from({ advertIntervalCs: 200 })), "intervalMismatch");
 });
 
 Deno.test("RFC 3768 §7.1: checkAdvert() drops a different address list unless from the owner", () => {

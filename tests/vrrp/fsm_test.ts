@@ -25,7 +25,9 @@ function params(o: Partial<InstanceParams> = {}): InstanceParams {
     name: "vi1",
     vrid: 51,
     basePriority: 100,
-    advertIntervalSec: 1,
+    version: 2,
+    family: "ipv4",
+    advertIntervalCs: 100,
     primaryIp: ME,
     vips: ["10.0.0.100"],
     authType: 1,
@@ -64,7 +66,7 @@ function backup(p: InstanceParams): InstanceState {
 
 /** A master that took over at t = masterDownInterval. */
 function master(p: InstanceParams): { state: InstanceState; at: number } {
-  const at = masterDownIntervalMs(p.advertIntervalSec, p.basePriority);
+  const at = masterDownIntervalMs(p.version, p.advertIntervalCs, p.basePriority);
   const r = step(p, backup(p), deadline, at);
   assert.equal(r.state.role, "master");
   return { state: r.state, at };
@@ -99,7 +101,7 @@ Deno.test("RFC 3768 §6.4.1: a non-owner starts as backup with Master_Down_Timer
 
 Deno.test("RFC 3768 §6.4.2: backup becomes master when Master_Down_Timer fires", () => {
   const p = params({ basePriority: 99 });
-  const mdi = masterDownIntervalMs(1, 99);
+  const mdi = masterDownIntervalMs(2, 100, 99);
   const s0 = backup(p);
   const early = step(p, s0, deadline, mdi - 1);
   assert.equal(early.state.role, "backup");
@@ -132,7 +134,7 @@ Deno.test("RFC 3768 §6.4.2: backup resets Master_Down_Timer on an advert with p
   for (const prio of [100, 200]) {
     const r = step(p, backup(p), heard(p, prio, HIGHER_IP), 2000);
     assert.deepEqual(kinds(r), []);
-    assert.equal(nextDeadlineMs(r.state), 2000 + masterDownIntervalMs(1, 100));
+    assert.equal(nextDeadlineMs(r.state), 2000 + masterDownIntervalMs(2, 100, 100));
     assert.equal(r.state.masterIp, HIGHER_IP);
     assert.equal(r.state.masterPriority, prio);
   }
@@ -142,15 +144,15 @@ Deno.test("RFC 3768 §6.4.2: backup sets Master_Down_Timer to Skew_Time on a pri
   const p = params();
   const s1 = step(p, backup(p), heard(p, 200, HIGHER_IP), 1000).state;
   const r = step(p, s1, heard(p, 0, HIGHER_IP), 1500);
-  assert.equal(nextDeadlineMs(r.state), 1500 + skewTimeMs(100));
+  assert.equal(nextDeadlineMs(r.state), 1500 + skewTimeMs(2, 100, 100));
   assert.equal(r.state.masterIp, null);
-  const m = step(p, r.state, deadline, 1500 + skewTimeMs(100));
+  const m = step(p, r.state, deadline, 1500 + skewTimeMs(2, 100, 100));
   assert.equal(m.state.role, "master");
 });
 
 Deno.test("RFC 3768 §6.4.2: backup with preemption ignores a lower-priority advert and preempts", () => {
   const p = params();
-  const mdi = masterDownIntervalMs(1, 100);
+  const mdi = masterDownIntervalMs(2, 100, 100);
   const s1 = step(p, backup(p), heard(p, 50, HIGHER_IP), 1000);
   assert.equal(nextDeadlineMs(s1.state), mdi, "timer not reset");
   assert.equal(s1.state.masterIp, HIGHER_IP, "the lower master is still the master as heard");
@@ -161,7 +163,7 @@ Deno.test("RFC 3768 §6.4.2: backup with preemption ignores a lower-priority adv
 Deno.test("RFC 3768 §6.4.2: backup without preemption resets the timer on a lower-priority advert", () => {
   const p = params({ preempt: false });
   const r = step(p, backup(p), heard(p, 50, HIGHER_IP), 1000);
-  assert.equal(nextDeadlineMs(r.state), 1000 + masterDownIntervalMs(1, 100));
+  assert.equal(nextDeadlineMs(r.state), 1000 + masterDownIntervalMs(2, 100, 100));
 });
 
 Deno.test("RFC 3768 §6.1: the owner always preempts, even with preempt off", () => {
@@ -171,12 +173,12 @@ Deno.test("RFC 3768 §6.1: the owner always preempts, even with preempt off", ()
   s = step(p, s, { type: "adminUpRequested" }, 10).state;
   assert.equal(s.role, "backup");
   const r = step(p, s, heard(p, 200, HIGHER_IP), 20);
-  assert.equal(nextDeadlineMs(r.state), 10 + masterDownIntervalMs(1, 255));
+  assert.equal(nextDeadlineMs(r.state), 10 + masterDownIntervalMs(2, 100, 255));
 });
 
 Deno.test("RFC 3768 §6.4.3: master sends an advert every Advertisement_Interval", () => {
-  const p = params({ advertIntervalSec: 2 });
-  const { state, at } = master(params({ advertIntervalSec: 2 }));
+  const p = params({ advertIntervalCs: 200 });
+  const { state, at } = master(params({ advertIntervalCs: 200 }));
   let s = state;
   for (let i = 1; i <= 3; i++) {
     const t = at + 2000 * i;
@@ -246,7 +248,7 @@ Deno.test("RFC 3768 §6.4.3: master steps down on a higher-priority advert", () 
   assert.equal(stateChange(r).reason, "higherPriorityAdvert");
   assert.equal(r.state.role, "backup");
   assert.equal(r.state.masterIp, LOWER_IP);
-  assert.equal(nextDeadlineMs(r.state), at + 10 + masterDownIntervalMs(1, 100));
+  assert.equal(nextDeadlineMs(r.state), at + 10 + masterDownIntervalMs(2, 100, 100));
 });
 
 Deno.test("RFC 3768 §6.4.3: on equal priority the higher primary IP wins", () => {
@@ -291,7 +293,7 @@ Deno.test("RFC 3768 §6.4.2: shutdown of a backup sends nothing", () => {
 
 Deno.test("preempt_delay: a backup follows a lower-priority master until the delay is over", () => {
   const p = params({ preemptDelayMs: 10_000 });
-  const mdi = masterDownIntervalMs(1, 100);
+  const mdi = masterDownIntervalMs(2, 100, 100);
   let s = step(p, backup(p), heard(p, 50, HIGHER_IP), 1000).state;
   assert.equal(nextDeadlineMs(s), 1000 + mdi, "follows: timer reset");
   assert.equal(s.timers.preemptDelayEndsAtMs, 11_000);
@@ -313,7 +315,7 @@ Deno.test("preempt_delay: an advert at our priority or above cancels the pending
   let s = step(p, backup(p), heard(p, 50, HIGHER_IP), 1000).state;
   s = step(p, s, heard(p, 150, HIGHER_IP), 2000).state;
   assert.equal(s.preempt, null);
-  assert.equal(nextDeadlineMs(s), 2000 + masterDownIntervalMs(1, 100));
+  assert.equal(nextDeadlineMs(s), 2000 + masterDownIntervalMs(2, 100, 100));
 });
 
 Deno.test("fault: a master in fault resigns, removes VIPs and leaves the election", () => {
@@ -331,7 +333,7 @@ Deno.test("fault: a master in fault resigns, removes VIPs and leaves the electio
   const back = step(p, s, { type: "faultCleared", reason: "chk_nginx" }, at + 4);
   assert.equal(back.state.role, "backup");
   assert.equal(stateChange(back).reason, "faultCleared: chk_nginx");
-  assert.equal(nextDeadlineMs(back.state), at + 4 + masterDownIntervalMs(1, 100));
+  assert.equal(nextDeadlineMs(back.state), at + 4 + masterDownIntervalMs(2, 100, 100));
 });
 
 Deno.test("fault: raised before startup, the instance starts in fault", () => {
@@ -374,7 +376,7 @@ Deno.test("priorityChanged: a demoted master keeps running and advertises its ne
   const b = params({ primaryIp: HIGHER_IP });
   const sb = step(b, backup(b), heard(p, 90, ME), at + 5).state;
   const t = nextDeadlineMs(sb)!;
-  assert.equal(t, masterDownIntervalMs(1, 100));
+  assert.equal(t, masterDownIntervalMs(2, 100, 100));
   const took = step(b, sb, deadline, t);
   assert.equal(took.state.role, "master");
   // the old master hears the new one and steps down
@@ -401,7 +403,7 @@ Deno.test("adminDown: a master hands over, stays out until adminUp, which rejoin
   const up = step(p, seen.state, { type: "adminUpRequested" }, at + 200);
   assert.equal(up.state.role, "backup");
   assert.equal(stateChange(up).reason, "adminUp");
-  assert.equal(nextDeadlineMs(up.state), at + 200 + masterDownIntervalMs(1, 100));
+  assert.equal(nextDeadlineMs(up.state), at + 200 + masterDownIntervalMs(2, 100, 100));
 });
 
 Deno.test("gratuitous ARP: at once, once more after garpMasterDelayMs, then every garpMasterRefreshMs", () => {
@@ -456,7 +458,7 @@ Deno.test("split brain: a master hearing a lower-priority master re-announces, r
 Deno.test("RFC 3768 §7.1: step() drops adverts failing the instance checks, without effect", () => {
   const p = params();
   const s = backup(p);
-  const bad = { ...advertFor(p, 200), advertIntervalSec: 3 };
+  const bad = { ...advertFor(p, 200), advertIntervalCs: 300 };
   const r = step(p, s, { type: "advertReceived", advert: bad, source: HIGHER_IP }, 10);
   assert.deepEqual(kinds(r), ["packetDropped"]);
   assert.equal(r.actions[0].type === "packetDropped" && r.actions[0].reason, "intervalMismatch");
@@ -508,7 +510,7 @@ const arbEvent: fc.Arbitrary<FsmEvent> = fc.oneof(
       mismatch: fc.constantFrom(false, false, false, true),
     }).map(({ priority, source, mismatch }): FsmEvent => ({
       type: "advertReceived",
-      advert: { ...advertFor(params(), priority), advertIntervalSec: mismatch ? 9 : 1 },
+      advert: { ...advertFor(params(), priority), advertIntervalCs: mismatch ? 900 : 100 },
       source,
     })),
     weight: 4,
@@ -651,14 +653,14 @@ Deno.test("syncRoleRequested backup: a master steps down without priority 0 and 
   assert.equal(adverts(r).length, 0);
   assert.equal(r.state.role, "backup");
   assert.equal(r.state.syncHold, true);
-  assert.equal(nextDeadlineMs(r.state), at + 10 + masterDownIntervalMs(1, 100));
+  assert.equal(nextDeadlineMs(r.state), at + 10 + masterDownIntervalMs(2, 100, 100));
 });
 
 Deno.test("syncRoleRequested backup: a held backup follows a lower-priority master instead of preempting", () => {
   const p = params();
   const { state, at } = master(p);
   let s = step(p, state, syncBackup, at).state;
-  const mdi = masterDownIntervalMs(1, 100);
+  const mdi = masterDownIntervalMs(2, 100, 100);
   // the peer's group-forced master advertises 99 < 100 every second: we keep following it
   for (let t = at + 1000; t < at + 10_000; t += 1000) {
     const r = step(p, s, heard(p, 99, HIGHER_IP), t);

@@ -1,14 +1,16 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { authDataFromPassword, decodeAdvert, encodeAdvert } from "../../lib/vrrp/packet.ts";
 import {
-  authDataFromPassword,
-  decodeIpv4Packet,
-  decodeVrrpMessage,
-  encodeAdvert,
-  encodeIpv4Packet,
-} from "../../lib/vrrp/packet.ts";
-import { compareIpv4, formatIpv4, parseIpv4 } from "../../lib/vrrp/ipv4.ts";
+  compareAddresses,
+  Family,
+  formatAddress,
+  parseAddress,
+  readAddress,
+} from "../../lib/vrrp/address.ts";
 import { internetChecksum } from "../../lib/vrrp/checksum.ts";
+import { decodeIpPacket as decodeIpv4Packet } from "../../lib/sniff/ip_packet.ts";
+import { ipv4Packet as encodeIpv4Packet } from "../_support/adverts.ts";
 import { type Advertisement, type DecodeResult, DropReason } from "../../lib/vrrp/types.ts";
 import { parseHex, toHex } from "../../lib/pcap/hex.ts";
 
@@ -32,6 +34,17 @@ function loadFixtures(): Fixture[] {
 }
 
 const pass = (s: string) => authDataFromPassword(s);
+const V4 = { family: Family.ipv4, src: "10.101.1.185", dst: "224.0.0.18" };
+const decodeVrrpMessage = (b: Uint8Array) => decodeAdvert(b, null);
+const parseIpv4 = (s: string) => {
+  const a = parseAddress(s);
+  return a && a.family === Family.ipv4 ? new DataView(a.bytes.buffer).getUint32(0) : null;
+};
+const formatIpv4 = (n: number) => {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n);
+  return readAddress(b, 0, Family.ipv4);
+};
 
 /** What each fixture line says, in file order: [source, ip id, vrid, priority, checksum, password, vips]. */
 const EXPECTED: [string, number, number, number, number, string, string[]][] = [
@@ -44,9 +57,10 @@ const EXPECTED: [string, number, number, number, number, string, string[]][] = [
 
 function advert(over: Partial<Advertisement> = {}): Advertisement {
   return {
+    version: 2,
     vrid: 1,
     priority: 100,
-    advertIntervalSec: 1,
+    advertIntervalCs: 100,
     authType: 1,
     authData: pass("1-internal-ha"),
     addresses: ["10.101.0.101", "10.101.0.102"],
@@ -60,14 +74,14 @@ function dropReason(r: DecodeResult): string {
 
 // --- IPv4 helpers -----------------------------------------------------------------------------
 
-Deno.test("parseIpv4() reads dotted quads as unsigned 32-bit numbers", () => {
+Deno.test("parseAddress() reads dotted quads as 4 bytes", () => {
   assert.equal(parseIpv4("0.0.0.0"), 0);
   assert.equal(parseIpv4("255.255.255.255"), 0xffffffff);
   assert.equal(parseIpv4("10.101.1.185"), 0x0a6501b9);
   assert.equal(parseIpv4("224.0.0.18"), 0xe0000012);
 });
 
-Deno.test("parseIpv4() is strict: no leading zeros, signs, spaces, missing or extra octets", () => {
+Deno.test("parseAddress() is strict about IPv4: no leading zeros, signs, spaces, missing or extra octets", () => {
   for (
     const bad of [
       "",
@@ -86,17 +100,54 @@ Deno.test("parseIpv4() is strict: no leading zeros, signs, spaces, missing or ex
   ) assert.equal(parseIpv4(bad), null, bad);
 });
 
-Deno.test("formatIpv4() inverts parseIpv4() for every uint32", () => {
+Deno.test("readAddress() inverts parseAddress() for every IPv4 address", () => {
   fc.assert(fc.property(fc.nat({ max: 0xffffffff }), (n) => {
     assert.equal(parseIpv4(formatIpv4(n)), n);
   }));
 });
 
-Deno.test("RFC 3768 §6.4.3: compareIpv4() orders addresses numerically, not as strings", () => {
-  assert.ok(compareIpv4("10.0.0.9", "10.0.0.10") < 0);
-  assert.ok(compareIpv4("10.101.1.186", "10.101.1.185") > 0);
-  assert.ok(compareIpv4("192.168.0.1", "10.0.0.1") > 0);
-  assert.equal(compareIpv4("1.2.3.4", "1.2.3.4"), 0);
+Deno.test("RFC 3768 §6.4.3: compareAddresses() orders addresses numerically, not as strings", () => {
+  assert.ok(compareAddresses("10.0.0.9", "10.0.0.10") < 0);
+  assert.ok(compareAddresses("10.101.1.186", "10.101.1.185") > 0);
+  assert.ok(compareAddresses("192.168.0.1", "10.0.0.1") > 0);
+  assert.equal(compareAddresses("1.2.3.4", "1.2.3.4"), 0);
+  assert.ok(compareAddresses("fe80::9", "fe80::10") < 0);
+  assert.ok(compareAddresses("fe80::1:0", "fe80::ffff") > 0);
+});
+
+Deno.test("parseAddress() reads every RFC 4291 IPv6 text form; formatAddress() is RFC 5952", () => {
+  const cases: [string, string][] = [
+    ["fe80::1", "fe80::1"],
+    ["FE80:0:0:0:0:0:0:1", "fe80::1"],
+    ["::", "::"],
+    ["::1", "::1"],
+    ["2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"],
+    ["2001:0db8:0000:0000:0000:0000:0002:0001", "2001:db8::2:1"],
+    ["1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8"],
+    ["ff02::12", "ff02::12"],
+    ["::ffff:10.0.0.1", "::ffff:a00:1"],
+  ];
+  for (const [text, canonical] of cases) {
+    const a = parseAddress(text);
+    assert.ok(a, text);
+    assert.equal(a.family, Family.ipv6);
+    assert.equal(formatAddress(a), canonical, text);
+  }
+  for (
+    const bad of [
+      "1:2:3:4:5:6:7",
+      "1:2:3:4:5:6:7:8:9",
+      ":1",
+      "1:",
+      "1::2::3",
+      "fe80::1%eth0",
+      "12345::",
+      "g::1",
+      "fe80::1/64",
+    ]
+  ) {
+    assert.equal(parseAddress(bad), null, bad);
+  }
 });
 
 Deno.test("RFC 1071: internetChecksum() of a block holding its own checksum is 0", () => {
@@ -118,14 +169,15 @@ Deno.test("RFC 3768 §5.3: decodeIpv4Packet() decodes every keepalived 2.2.7 fix
     assert.deepEqual(decodeIpv4Packet(f.bytes), {
       ok: true,
       advert: {
+        version: 2,
         vrid,
         priority,
-        advertIntervalSec: 1,
+        advertIntervalCs: 100,
         authType: 1,
         authData: new TextEncoder().encode(password),
         addresses: vips,
       },
-      ip: { source, destination: "224.0.0.18", ttl: 255, headerBytes: 20 },
+      ip: { family: "ipv4", source, destination: "224.0.0.18", ttl: 255, headerBytes: 20 },
       checksum,
     }, f.description);
     assert.match(f.description, new RegExp(`VRRP checksum 0x${checksum.toString(16)} ok`));
@@ -161,16 +213,22 @@ Deno.test("RFC 3768 §5.3: decodeVrrpMessage() decodes the bare message of a fix
 });
 
 Deno.test("RFC 3768 §5.3.8: encodeAdvert() fills the checksum over the whole message", () => {
-  const msg = encodeAdvert(advert());
+  const msg = encodeAdvert(advert(), V4);
   assert.equal(msg.length, 16 + 2 * 4);
   assert.equal(internetChecksum(msg), 0);
   assert.equal(msg[0], 0x21);
 });
 
 Deno.test("encodeAdvert() rejects values that cannot go on the wire", () => {
-  assert.throws(() => encodeAdvert(advert({ vrid: 256 })), RangeError);
-  assert.throws(() => encodeAdvert(advert({ priority: -1 })), RangeError);
-  assert.throws(() => encodeAdvert(advert({ addresses: ["10.0.0.256"] })), RangeError);
+  assert.throws(() => encodeAdvert(advert({ vrid: 256 }), V4), RangeError);
+  assert.throws(() => encodeAdvert(advert({ priority: -1 }), V4), RangeError);
+  assert.throws(() => encodeAdvert(advert({ addresses: ["10.0.0.256"] }), V4), RangeError);
+  assert.throws(() => encodeAdvert(advert({ addresses: ["fe80::1"] }), V4), RangeError);
+  assert.throws(() => encodeAdvert(advert({ advertIntervalCs: 150 }), V4), RangeError);
+  assert.throws(
+    () => encodeAdvert(advert(), { family: Family.ipv6, src: "fe80::1", dst: "ff02::12" }),
+    RangeError,
+  );
   assert.throws(() => encodeIpv4Packet(advert(), { source: "nope" }), RangeError);
   assert.throws(() => encodeIpv4Packet(advert(), { source: "10.0.0.1", id: 70000 }), RangeError);
 });
@@ -202,10 +260,10 @@ Deno.test("RFC 3768 §7.1: decodeIpv4Packet() drops TTL other than 255", () => {
 });
 
 Deno.test("RFC 3768 §7.1: decodeIpv4Packet() drops a wrong VRRP version", () => {
-  // version 3 with the VRRP checksum left as is: the version check comes first
-  const r = decodeIpv4Packet(mutated((b) => b[20] = 0x31));
+  // version 4 with the VRRP checksum left as is: the version check comes first
+  const r = decodeIpv4Packet(mutated((b) => b[20] = 0x41));
   assert.equal(dropReason(r), DropReason.badVersion);
-  assert.ok(!r.ok && r.detail.includes("version 3"));
+  assert.ok(!r.ok && r.detail.includes("version 4"));
 });
 
 Deno.test("RFC 3768 §5.3.2: decodeIpv4Packet() drops a type other than advertisement", () => {
@@ -265,7 +323,7 @@ Deno.test("RFC 3768 §5.2.4: decodeIpv4Packet() drops other IP protocols as notV
 });
 
 Deno.test("decodeIpv4Packet() checks the IPv4 header itself", () => {
-  assert.equal(dropReason(decodeIpv4Packet(mutated((b) => b[0] = 0x65))), DropReason.notIpv4);
+  assert.equal(dropReason(decodeIpv4Packet(mutated((b) => b[0] = 0x55))), DropReason.notIpv4);
   assert.equal(dropReason(decodeIpv4Packet(mutated((b) => b[0] = 0x44))), DropReason.badIpHeader);
   assert.equal(dropReason(decodeIpv4Packet(mutated((b) => b[0] = 0x4f))), DropReason.truncated);
   assert.equal(
@@ -308,9 +366,10 @@ Deno.test("decodeVrrpMessage() drops messages shorter than the header as truncat
 
 const ipv4Arb = fc.nat({ max: 0xffffffff }).map(formatIpv4);
 const advertArb: fc.Arbitrary<Advertisement> = fc.record({
+  version: fc.constant(2 as const),
   vrid: fc.integer({ min: 0, max: 255 }),
   priority: fc.integer({ min: 0, max: 255 }),
-  advertIntervalSec: fc.integer({ min: 0, max: 255 }),
+  advertIntervalCs: fc.integer({ min: 0, max: 255 }).map((s) => s * 100),
   authType: fc.constantFrom(0, 1),
   authData: fc.uint8Array({ minLength: 8, maxLength: 8 }),
   addresses: fc.array(ipv4Arb, { maxLength: 255 }),
@@ -327,7 +386,7 @@ function wellFormed(r: DecodeResult): void {
 
 Deno.test("RFC 3768 §5.3: decodeVrrpMessage(encodeAdvert(x)) equals x", () => {
   fc.assert(fc.property(advertArb, (a) => {
-    const r = decodeVrrpMessage(encodeAdvert(a));
+    const r = decodeVrrpMessage(encodeAdvert(a, V4));
     assert.ok(r.ok);
     assert.deepEqual(r.advert, a);
   }));
@@ -338,7 +397,13 @@ Deno.test("RFC 3768 §5.2: decodeIpv4Packet(encodeIpv4Packet(x)) equals x with i
     const r = decodeIpv4Packet(encodeIpv4Packet(a, { source: src, destination: dst, id }));
     assert.ok(r.ok);
     assert.deepEqual(r.advert, a);
-    assert.deepEqual(r.ip, { source: src, destination: dst, ttl: 255, headerBytes: 20 });
+    assert.deepEqual(r.ip, {
+      family: "ipv4",
+      source: src,
+      destination: dst,
+      ttl: 255,
+      headerBytes: 20,
+    });
   }));
 });
 
