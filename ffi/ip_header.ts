@@ -195,3 +195,47 @@ export function parseIpv6Packet(bytes: Uint8Array, protocol: number): ParsedIp {
     payload: bytes.subarray(IPV6_HEADER_BYTES, IPV6_HEADER_BYTES + payloadLength),
   };
 }
+
+/** Options of the IPv6 header {@link encodeIpv6Packet} builds. */
+export interface Ipv6HeaderOptions {
+  src: Uint8Array;
+  dst: Uint8Array;
+  nextHeader: number;
+  /** default 255 */
+  hopLimit?: number;
+  /** default 0xc0, as keepalived sets IPV6_TCLASS */
+  trafficClass?: number;
+  /** 20 bits, default 0 */
+  flowLabel?: number;
+}
+
+/**
+ * `payload` behind the fixed IPv6 header (no extension headers): what the kernel builds for a
+ * raw IPv6 socket; here for captures, tests and the simulation. Throws RangeError on a value
+ * that does not fit its field.
+ */
+export function encodeIpv6Packet(payload: Uint8Array, o: Ipv6HeaderOptions): Uint8Array {
+  const hop = o.hopLimit ?? 255;
+  const tc = o.trafficClass ?? 0xc0;
+  const flow = o.flowLabel ?? 0;
+  if (o.src.length !== 16 || o.dst.length !== 16) {
+    throw new RangeError("IPv6 addresses are 16 bytes");
+  }
+  if (payload.length > 0xffff) throw new RangeError(`payload of ${payload.length} bytes`);
+  if (!(hop >= 0 && hop <= 255) || !(tc >= 0 && tc <= 255) || !(flow >= 0 && flow < 1 << 20)) {
+    throw new RangeError(`IPv6 header field out of range: hop ${hop} tc ${tc} flow ${flow}`);
+  }
+  const out = new Uint8Array(IPV6_HEADER_BYTES + payload.length);
+  out[0] = 0x60 | (tc >>> 4);
+  out[1] = ((tc & 0x0f) << 4) | (flow >>> 16);
+  out[2] = (flow >>> 8) & 0xff;
+  out[3] = flow & 0xff;
+  out[4] = payload.length >>> 8;
+  out[5] = payload.length & 0xff;
+  out[6] = o.nextHeader;
+  out[7] = hop;
+  out.set(o.src, 8);
+  out.set(o.dst, 24);
+  out.set(payload, IPV6_HEADER_BYTES);
+  return out;
+}

@@ -1,6 +1,6 @@
-import { encodeIpv4Packet } from "../../ffi/ip_header.ts";
+import { encodeIpv4Packet, encodeIpv6Packet } from "../../ffi/ip_header.ts";
 import { Family, parseAddress } from "../../lib/vrrp/address.ts";
-import { IPPROTO_VRRP, VRRP_MCAST_GROUP4 } from "../../lib/vrrp/constants.ts";
+import { IPPROTO_VRRP, VRRP_MCAST_GROUP4, VRRP_MCAST_GROUP6 } from "../../lib/vrrp/constants.ts";
 import { authDataFromPassword, encodeAdvert } from "../../lib/vrrp/packet.ts";
 import type { Advertisement } from "../../lib/vrrp/types.ts";
 import type { ReceivedMessage } from "../../lib/daemon/effects.ts";
@@ -44,13 +44,35 @@ export function ipv4Packet(
   });
 }
 
+/**
+ * A whole IP packet of either family carrying `advert` from `source` (to the family's group
+ * unless told), as keepalived sends it (IPv6: traffic class 0xc0, hop limit 255).
+ */
+export function ipPacket(
+  advert: Advertisement,
+  ip: { source: string; destination?: string; ttl?: number; id?: number; flowLabel?: number },
+): Uint8Array {
+  const src = parseAddress(ip.source);
+  if (src === null) throw new RangeError(`not an address: ${ip.source}`);
+  if (src.family === Family.ipv4) return ipv4Packet(advert, ip);
+  const dst = ip.destination ?? VRRP_MCAST_GROUP6;
+  const message = encodeAdvert(advert, { family: Family.ipv6, src: ip.source, dst });
+  return encodeIpv6Packet(message, {
+    src: src.bytes,
+    dst: parseAddress(dst)!.bytes,
+    hopLimit: ip.ttl ?? 255,
+    nextHeader: IPPROTO_VRRP,
+    flowLabel: ip.flowLabel ?? 0,
+  });
+}
+
 /** `advert` from `source` as a port delivers it (IPv4 multicast, hop limit 255 unless given). */
 export function received(
   advert: Advertisement,
   ip: { source: string; destination?: string; ttl?: number },
 ): ReceivedMessage {
-  const dst = ip.destination ?? VRRP_MCAST_GROUP4;
   const family = parseAddress(ip.source)?.family ?? Family.ipv4;
+  const dst = ip.destination ?? (family === Family.ipv4 ? VRRP_MCAST_GROUP4 : VRRP_MCAST_GROUP6);
   return {
     ok: true,
     message: encodeAdvert(advert, { family, src: ip.source, dst }),

@@ -15,8 +15,10 @@ export interface Frame {
   from: number;
   to: number;
   bytes: Uint8Array;
-  /** a bit was flipped on the way: the receiver must drop it */
+  /** a bit was flipped on the way: the receiver must drop it (unless no field covers that bit) */
   corrupted: boolean;
+  /** the frame as sent, when corrupted */
+  original?: Uint8Array;
 }
 
 export interface LanOptions {
@@ -88,7 +90,9 @@ export class Lan {
           this.#lastArrival.get(key) ?? 0,
         );
         this.#lastArrival.set(key, atMs);
-        this.#push({ atMs, seq: this.#seq++, from, to, bytes: frame, corrupted });
+        const f: Frame = { atMs, seq: this.#seq++, from, to, bytes: frame, corrupted };
+        if (corrupted) f.original = bytes;
+        this.#push(f);
       }
     }
   }

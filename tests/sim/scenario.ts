@@ -1,6 +1,7 @@
 /**
  * Random scenarios from one seed: 2–8 routers on one LAN, 1–3 VRIDs (every router runs an
- * instance of each), priorities drawn from a small pool so ties happen, sometimes an address
+ * instance of each; VRRPv2 over IPv4, or VRRPv3 over IPv4 or IPv6 with intervals down to 20 ms,
+ * and sometimes the same VRID once per family), priorities drawn from a small pool so ties happen, sometimes an address
  * owner (255), random preempt / nopreempt / preempt_delay, then 1–3 periods of chaos (loss,
  * partitions, corruption, priority changes, admin down/up, faults, router shutdown/restart),
  * each followed by a calm, stable period long enough for the invariants to be checked.
@@ -13,6 +14,8 @@ import { Rng } from "./prng.ts";
 
 export interface RouterSpec {
   ip: string;
+  /** the router's IPv6 link-local address (the source of its v3 IPv6 adverts) */
+  ip6: string;
   startAtMs: number;
   /** one instance per VRID, in the order of `Scenario.vrids` */
   instances: InstanceParams[];
@@ -35,6 +38,8 @@ export interface Scenario {
 }
 
 export interface ScenarioOptions {
+  /** the shortest v3 advert interval drawn, centiseconds (default: 2, i.e. 20 ms) */
+  minIntervalCs?: number;
   /** chaos periods (default: 1–3, drawn); 0 = a stable network from start to end */
   chaosPeriods?: number;
   /** length of the final stable period (default: drawn, 10–25 s after settling) */
@@ -67,24 +72,52 @@ export function makeScenario(seed: number, options: ScenarioOptions = {}): Scena
   const vrids = rng.shuffle(Array.from({ length: 255 }, (_, i) => i + 1)).slice(0, nVrids);
   const routers: RouterSpec[] = ips.map((ip) => ({
     ip,
+    ip6: `fe80::${ip.split(".")[3]}`,
     startAtMs: rng.float(0, 2000),
     instances: [],
   }));
-  for (const vrid of vrids) {
-    const advertIntervalCs = rng.pick([100, 100, 100, 200]);
-    const authType = rng.pick([AuthType.none, AuthType.simplePassword]);
-    const vips = Array.from({ length: rng.int(1, 3) }, (_, i) => `198.51.100.${vrid % 200 + i}`);
+  const kinds = vrids.map(() =>
+    rng.pick(
+      [
+        { version: 2, family: "ipv4" },
+        { version: 2, family: "ipv4" },
+        { version: 3, family: "ipv4" },
+        { version: 3, family: "ipv6" },
+      ] as const,
+    )
+  );
+  // RFC 5798 §5.2.3: a VRID may run once per family on the same LAN
+  kinds.forEach((k, v) => {
+    if (v > 0 && k.family === "ipv6" && kinds[v - 1].family === "ipv4" && rng.chance(0.5)) {
+      vrids[v] = vrids[v - 1];
+    }
+  });
+  for (const [v, vrid] of vrids.entries()) {
+    const { version, family } = kinds[v];
+    const advertIntervalCs = version === 2 ? rng.pick([100, 100, 100, 200]) : rng.pick(
+      // 100 ms and 20 ms adverts on small LANs: they cost 10–50 times the steps of 1 s
+      (nRouters <= 3 ? [100, 100, 25, 10, 2] : [100, 100, 50, 25]).filter((cs) =>
+        cs >= (options.minIntervalCs ?? 0)
+      ),
+    );
+    const authType = version === 2
+      ? rng.pick([AuthType.none, AuthType.simplePassword])
+      : AuthType.none;
+    const vips = Array.from(
+      { length: rng.int(1, 3) },
+      (_, i) => family === "ipv4" ? `198.51.100.${vrid % 200 + i}` : `2001:db8::${vrid}:${i}`,
+    );
     const owner = rng.chance(0.2) ? rng.int(0, nRouters - 1) : -1;
     const pool = [50, 100, 100, 150, 200, rng.int(1, 254)];
     routers.forEach((r, i) => {
       r.instances.push({
-        name: `r${i}-vrid${vrid}`,
+        name: `r${i}-vrid${vrid}${family === "ipv6" ? "-v6" : ""}`,
         vrid,
         basePriority: i === owner ? 255 : rng.pick(pool),
-        version: 2,
-        family: "ipv4",
+        version,
+        family,
         advertIntervalCs,
-        primaryIp: r.ip,
+        primaryIp: family === "ipv4" ? r.ip : r.ip6,
         vips,
         authType,
         authPass: `pw-${vrid}-shared`,
