@@ -55,6 +55,7 @@ export function defaultInstance(name: string): InstanceConfig {
     priority: 100,
     advertIntervalSec: 1,
     version: 2,
+    nativeIpv6: false,
     auth: { type: "none" },
     vips: [],
     excludedVips: [],

@@ -23,7 +23,12 @@ export function parseVipWords(words: string[]): Parsed<VipConfig> {
   const [addr, prefix] = words[0].split("/", 2);
   const vip: VipConfig = {
     address: addr,
-    prefixLen: prefix === undefined ? 32 : /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN,
+    // a bare address is a host route of its family, as in keepalived
+    prefixLen: prefix === undefined
+      ? (addr.includes(":") ? 128 : 32)
+      : /^\d{1,3}$/.test(prefix)
+      ? Number(prefix)
+      : NaN,
   };
   for (let i = 1; i < words.length; i++) {
     const w = words[i];

@@ -337,7 +337,7 @@ export const GLOBAL: Section<GlobalConfig> = section<GlobalConfig>(
     prop("router_id", str, "routerId", { doc: "name of this router in logs", def: "—" }),
     prop("vrrp_version", int(2, 3), "vrrpVersion", {
       toml: "vrrp_version",
-      doc: "default VRRP version of every instance (3 is an error, see below)",
+      doc: "default VRRP version of IPv4 instances (IPv6 ones speak 3)",
       def: "2",
     }),
     prop("vrrp_garp_master_delay", int(0, 255), "garpMasterDelaySec", {
@@ -553,11 +553,19 @@ export const INSTANCE: Section<InstanceTarget> = section<InstanceTarget>(
     }),
     iprop("priority", int(-1e9, 1e9), "priority", { doc: "int 1–255", def: "100", always: true }),
     iprop("advert_int", num(-1e9, 1e9), "advertIntervalSec", {
-      doc: "number, seconds (VRRPv2: whole, 1–255)",
+      doc: "number, seconds: VRRPv2 whole 1–255, VRRPv3 0.01–40.95 in 10 ms steps (rounded " +
+        "as keepalived does)",
       def: "1",
       always: true,
     }),
-    iprop("version", int(2, 3), "version", { doc: "2 or 3", def: "global `vrrp_version`" }),
+    iprop("version", int(2, 3), "version", {
+      doc: "2 or 3",
+      def: "global `vrrp_version`; 3 for IPv6",
+    }),
+    iprop("native_ipv6", bool, "nativeIpv6", {
+      doc: "an IPv6 instance (VRRPv3) even before its addresses say so",
+      def: "false",
+    }),
     {
       kw: "authentication",
       form: "keepalived",

@@ -1,6 +1,17 @@
 /** global_defs values that become each instance's default (as keepalived applies them). */
 import type { Config, InstanceConfig } from "./model.ts";
 import { INHERITED } from "./defaults.ts";
+import { Family, familyOf } from "../lib/vrrp/address.ts";
+
+/**
+ * The address family of an instance as keepalived decides it: `native_ipv6`, else the family of
+ * its first virtual address, else IPv4.
+ */
+export function configFamily(inst: InstanceConfig): Family {
+  if (inst.nativeIpv6) return Family.ipv6;
+  const first = inst.vips[0]?.address;
+  return (first !== undefined && familyOf(first)) || Family.ipv4;
+}
 
 /** Per instance, the fields its own keywords set. */
 export type Explicit = Map<InstanceConfig, Set<string>>;
@@ -12,6 +23,9 @@ export function inheritGlobals(config: Config, explicit: Explicit): void {
     for (const f of INHERITED) {
       if (!set.has(f)) (inst as unknown as Record<string, unknown>)[f] = config.global[f];
     }
-    if (!set.has("version")) inst.version = config.global.vrrpVersion;
+    // keepalived: an IPv6 instance without its own `version` speaks VRRPv3, whatever the global
+    if (!set.has("version")) {
+      inst.version = configFamily(inst) === Family.ipv6 ? 3 : config.global.vrrpVersion;
+    }
   }
 }

@@ -71,8 +71,12 @@ export interface InstanceConfig {
   interface: string;
   vrid: number;
   priority: number;
+  /** seconds as written; validate() rounds it as keepalived does (v2: whole s, v3: 10 ms) */
   advertIntervalSec: number;
+  /** VRRPv2 or v3; defaults to the global `vrrp_version`, or 3 for an IPv6 instance */
   version: 2 | 3;
+  /** keepalived's `native_ipv6`: an IPv6 instance (VRRPv3) even before any VIP says so */
+  nativeIpv6: boolean;
   auth: AuthConfig;
   vips: VipConfig[];
   excludedVips: VipConfig[];

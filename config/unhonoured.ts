@@ -184,7 +184,7 @@ export const GLOBAL_UNHONOURED: Unhonoured[] = [
   {
     kw: "vrrp_mcast_group6",
     severity: "warning",
-    message: "is not supported; ignored: vrrp has no IPv6 instances, so this group is never used",
+    message: "is not supported; ignored: IPv6 adverts go to ff02::12",
   },
   {
     kw: "default_interface",
@@ -242,11 +242,6 @@ export const INSTANCE_UNHONOURED: Unhonoured[] = [
     "garp_extra_if",
     "vmac_garp_intvl",
   ]),
-  {
-    kw: "native_ipv6",
-    severity: "warning",
-    message: "is not supported; ignored: vrrp has no IPv6 instances",
-  },
   {
     kw: "vrf",
     severity: "warning",

@@ -6,7 +6,8 @@
 import type { Config, InstanceConfig, SourcePos, VipConfig } from "./model.ts";
 import { Diagnostics } from "./diagnostics.ts";
 import { VRRP_MCAST_GROUP4 } from "../lib/vrrp/constants.ts";
-import { Family, parseAddress } from "../lib/vrrp/address.ts";
+import { canonicalAddress, Family, familyOf, parseAddress } from "../lib/vrrp/address.ts";
+import { configFamily } from "./inherit.ts";
 
 const AUTH_WIRE_BYTES = 8;
 /** keepalived puts at most this many VIPs in one advert; more belong in the excluded list. */
@@ -38,9 +39,6 @@ export function validate(
     return { file, line: 1, col: 1 };
   };
   const g = config.global;
-  if (g.vrrpVersion === 3) {
-    diags.error(where("global:vrrp_version"), "vrrp_version 3: only VRRPv2 (RFC 3768) is spoken");
-  }
   if (!isIpv4(g.mcastGroup4) || !/^2(2[4-9]|3\d)\./.test(g.mcastGroup4)) {
     diags.error(where("global:vrrp_mcast_group4"), `bad IPv4 multicast group "${g.mcastGroup4}"`);
   } else if (g.mcastGroup4 !== VRRP_MCAST_GROUP4) {
@@ -65,7 +63,8 @@ export function validate(
     names.add(inst.name);
     checkInstance(inst, at, (kw) => positions.has(`${key}:${kw}`), diags);
     if (inst.interface !== "" && inst.vrid >= 1 && inst.vrid <= 255) {
-      const k = `${inst.interface}/${inst.vrid}`;
+      // RFC 5798 §5.2.3: the same VRID may run once per family on an interface
+      const k = `${inst.interface}/${configFamily(inst)}/${inst.vrid}`;
       const other = byVrid.get(k);
       if (other !== undefined) {
         diags.error(
@@ -128,20 +127,16 @@ function checkInstance(
   } else if (inst.initialState === "BACKUP" && inst.priority === 255) {
     diags.note(at("state"), `${n}: priority 255 owns the addresses and starts as master`);
   }
-  if (inst.version === 3) {
-    diags.error(at("version"), `${n}: version 3: only VRRPv2 (RFC 3768) is spoken`);
-  }
-  const adv = inst.advertIntervalSec;
-  if (!(adv > 0) || Math.round(adv) < 1 || Math.round(adv) > 255) {
-    diags.error(at("advert_int"), `${n}: advert_int must be 1..255 seconds for VRRPv2, got ${adv}`);
-  } else if (!Number.isInteger(adv)) {
-    inst.advertIntervalSec = Math.round(adv);
-    diags.warning(
-      at("advert_int"),
-      `${n}: VRRPv2 advert_int is whole seconds; ${adv} rounded to ${inst.advertIntervalSec}`,
+  checkFamilyAndVersion(inst, n, at, has, diags);
+  checkAdvertInt(inst, n, at, diags);
+  if (inst.version === 3 && inst.auth.type !== "none") {
+    // keepalived 2.2.7 flags it as a config error and ignores the block: refused here, so a
+    // password no peer checks is not mistaken for protection
+    diags.error(
+      at("authentication"),
+      `${n}: VRRPv3 has no authentication (RFC 5798 §9); remove the authentication block`,
     );
-  }
-  if (inst.auth.type === "ah") {
+  } else if (inst.auth.type === "ah") {
     diags.error(at("auth_type"), `${n}: auth_type AH is not supported; use PASS or none`);
   }
   if (inst.auth.type === "pass") {
@@ -166,11 +161,17 @@ function checkInstance(
     );
   }
   const checkVip = (v: VipConfig, kw: string) => {
-    if (!isIpv4(v.address)) diags.error(at(kw), `${n}: bad IPv4 address "${v.address}"`);
-    if (!Number.isInteger(v.prefixLen) || v.prefixLen < 0 || v.prefixLen > 32) {
-      diags.error(at(kw), `${n}: bad prefix length for ${v.address} (must be 0..32)`);
+    const family = familyOf(v.address);
+    if (family === null) {
+      diags.error(at(kw), `${n}: bad IP address "${v.address}"`);
+      return;
     }
-    if (v.brd !== undefined && !isIpv4(v.brd)) {
+    v.address = canonicalAddress(v.address)!;
+    const max = family === Family.ipv4 ? 32 : 128;
+    if (!Number.isInteger(v.prefixLen) || v.prefixLen < 0 || v.prefixLen > max) {
+      diags.error(at(kw), `${n}: bad prefix length for ${v.address} (must be 0..${max})`);
+    }
+    if (v.brd !== undefined && (family === Family.ipv6 || !isIpv4(v.brd) && v.brd !== "+")) {
       diags.error(at(kw), `${n}: bad broadcast address "${v.brd}"`);
     }
   };
@@ -186,11 +187,8 @@ function checkInstance(
   for (
     const [kw, ip] of [["mcast_src_ip", inst.mcastSrcIp], ["unicast_src_ip", inst.unicastSrcIp]]
   ) {
-    if (ip !== undefined && !isIpv4(ip)) {
-      diags.error(
-        at(kw!),
-        `${n}: bad IPv4 address "${ip}" in ${kw}`,
-      );
+    if (ip !== undefined && familyOf(ip) === null) {
+      diags.error(at(kw!), `${n}: bad IP address "${ip}" in ${kw}`);
     }
   }
   inst.unicastPeers.forEach((p, i) => {
@@ -203,4 +201,98 @@ function checkInstance(
       diags.error(at(""), `${n}: weight of "${t.name}" must be -254..254, got ${t.weight}`);
     }
   }
+}
+
+/**
+ * The instance's family and version as keepalived 2.2.7 settles them: addresses of the other
+ * family than the first VIP (or `native_ipv6`) are ignored with a warning; an IPv6 instance
+ * speaks VRRPv3 unless it says `version 2`, which keepalived then sends as a non-standard
+ * VRRPv2 over IPv6 that vrrp does not speak: refused.
+ */
+function checkFamilyAndVersion(
+  inst: InstanceConfig,
+  n: string,
+  at: (kw: string) => SourcePos,
+  has: (kw: string) => boolean,
+  diags: Diagnostics,
+): void {
+  const first = inst.vips.find((v) => familyOf(v.address) !== null);
+  if (inst.nativeIpv6 && first && familyOf(first.address) === Family.ipv4) {
+    diags.warning(
+      at("native_ipv6"),
+      `${n}: native_ipv6 with IPv4 addresses is ignored (as keepalived does)`,
+    );
+    inst.nativeIpv6 = false;
+    if (!has("version")) inst.version = 2;
+  }
+  const family = configFamily(inst);
+  const kept: VipConfig[] = [];
+  inst.vips.forEach((v, i) => {
+    const f = familyOf(v.address);
+    if (f === null || f === family) kept.push(v);
+    else {
+      diags.warning(
+        at(`vip:${i}`),
+        `${n}: ${v.address} is ${f === Family.ipv4 ? "IPv4" : "IPv6"} but the instance is ` +
+          `${family === Family.ipv4 ? "IPv4" : "IPv6"}: ignored, as keepalived does ` +
+          `(one instance per family; virtual_ipaddress_excluded may mix them)`,
+      );
+    }
+  });
+  inst.vips = kept;
+  if (family === Family.ipv6 && inst.version === 2) {
+    diags.error(
+      at("version"),
+      `${n}: version 2 with IPv6 addresses: keepalived would send non-standard VRRPv2 over ` +
+        `IPv6, which vrrp does not speak; use version 3 (RFC 5798)`,
+    );
+  }
+  for (
+    const [kw, ip] of [["mcast_src_ip", inst.mcastSrcIp], ["unicast_src_ip", inst.unicastSrcIp]]
+  ) {
+    const f = ip === undefined ? null : familyOf(ip);
+    if (f !== null && f !== family) {
+      diags.error(at(kw!), `${n}: ${kw} ${ip} is not of the instance's family`);
+    }
+  }
+}
+
+/**
+ * advert_int as keepalived 2.2.7 reads it (microseconds, rounded half up): VRRPv2 in whole
+ * seconds (at least 1), VRRPv3 in 10 ms steps (at least 10 ms, at most 40.95 s, the 12-bit
+ * Max Adver Int of RFC 5798 §5.2.7). Outside 0.01..255 it is an error.
+ */
+function checkAdvertInt(
+  inst: InstanceConfig,
+  n: string,
+  at: (kw: string) => SourcePos,
+  diags: Diagnostics,
+): void {
+  const adv = inst.advertIntervalSec;
+  if (!(adv >= 0.01 && adv <= 255)) {
+    const range = inst.version === 3
+      ? "0.01..40.95 seconds for VRRPv3"
+      : "1..255 seconds for VRRPv2";
+    diags.error(at("advert_int"), `${n}: advert_int must be ${range}, got ${adv}`);
+    return;
+  }
+  const us = Math.round(adv * 1e6);
+  const unit = inst.version === 3 ? 10_000 : 1_000_000;
+  if (inst.version === 3 && us >= 4096 * 10_000) {
+    inst.advertIntervalSec = 40.95;
+    diags.warning(
+      at("advert_int"),
+      `${n}: VRRPv3 advert_int must be below 40.96 s (12 bits of centiseconds); ${adv} set to 40.95`,
+    );
+    return;
+  }
+  if (us % unit === 0) return;
+  const rounded = Math.max(unit, us + unit / 2 - ((us + unit / 2) % unit));
+  inst.advertIntervalSec = rounded / 1e6;
+  diags.warning(
+    at("advert_int"),
+    inst.version === 3
+      ? `${n}: VRRPv3 advert_int is in 10 ms steps; ${adv} rounded to ${inst.advertIntervalSec}`
+      : `${n}: VRRPv2 advert_int is whole seconds; ${adv} rounded to ${inst.advertIntervalSec}`,
+  );
 }

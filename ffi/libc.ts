@@ -74,6 +74,24 @@ export const LIBC_SYMBOLS = {
     ],
     result: "isize",
   },
+  /** ssize_t sendmsg(int sockfd, const struct msghdr *msg, int flags) */
+  sendmsg: {
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // const struct msghdr *msg
+      "i32", // int flags
+    ],
+    result: "isize",
+  },
+  /** ssize_t recvmsg(int sockfd, struct msghdr *msg, int flags) */
+  recvmsg: {
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // struct msghdr *msg
+      "i32", // int flags
+    ],
+    result: "isize",
+  },
   /** int ioctl(int fd, unsigned long request, void *argp): only pointer-argument requests are used. */
   ioctl: {
     parameters: [
@@ -168,6 +186,19 @@ export function libc(): Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"] {
 
 /** Linux x86_64 constants (from the glibc/kernel headers, checked with a C program). */
 export const AF_INET = 2;
+export const AF_INET6 = 10;
+/** <netinet/in.h> IPv6 socket options (level IPPROTO_IPV6) */
+export const IPPROTO_IPV6 = 41;
+export const IPV6_UNICAST_HOPS = 16;
+export const IPV6_MULTICAST_IF = 17;
+export const IPV6_MULTICAST_HOPS = 18;
+export const IPV6_MULTICAST_LOOP = 19;
+export const IPV6_ADD_MEMBERSHIP = 20;
+export const IPV6_RECVPKTINFO = 49;
+export const IPV6_PKTINFO = 50;
+export const IPV6_RECVHOPLIMIT = 51;
+export const IPV6_HOPLIMIT = 52;
+export const IPV6_TCLASS = 67;
 export const AF_PACKET = 17;
 export const SOCK_RAW = 3;
 export const SOCK_DGRAM = 2;

@@ -1,5 +1,5 @@
 /**
- * The IPv4 addresses on the host, read in-process with one rtnetlink RTM_GETADDR dump. The VIP
+ * The IPv4 and IPv6 addresses on the host, read in-process with one rtnetlink RTM_GETADDR dump. The VIP
  * batcher reads the host before and after each `ip -batch` run; spawning `ip -j addr show` for
  * that cost about 3 ms on the failover path. Adding and removing still goes through `ip`.
  * The parser is pure and never throws.
@@ -19,6 +19,7 @@ import {
 import { ipv4String } from "./structs.ts";
 
 const AF_INET = 2;
+const AF_INET6 = 10;
 /** <linux/rtnetlink.h> */
 const RTM_NEWADDR = 20;
 const RTM_GETADDR = 22;
@@ -32,6 +33,10 @@ const IFA_ADDRESS = 1;
 const IFA_LOCAL = 2;
 const IFA_LABEL = 3;
 const IFA_BROADCAST = 4;
+const IFA_FLAGS = 8;
+/** <linux/if_addr.h>: the address is still being checked for duplicates (not usable yet) */
+export const IFA_F_TENTATIVE = 0x40;
+export const IFA_F_DADFAILED = 0x08;
 /** <asm-generic/socket.h>: receive timeout, a struct timeval */
 const SO_RCVTIMEO = 20;
 const IFADDRMSG_BYTES = 8;
@@ -46,6 +51,15 @@ export interface NetlinkAddress {
   broadcast?: string;
   /** "global", "site", "link", "host", "nowhere", or the number */
   scope: string;
+}
+
+/** One IPv6 address: raw bytes (ffi formats no IPv6 text), prefix, scope, IFA_F_* flags. */
+export interface NetlinkAddress6 {
+  ifindex: number;
+  address: Uint8Array;
+  prefixlen: number;
+  scope: string;
+  flags: number;
 }
 
 /** What one datagram of a dump held. */
@@ -104,15 +118,52 @@ function parseOne(body: Uint8Array, view: DataView): NetlinkAddress | null {
   return found.local === "" ? null : found;
 }
 
-/** The RTM_GETADDR dump request for IPv4. */
-export function addrDumpRequest(seq: number): Uint8Array {
+/** Parses one datagram of an RTM_GETADDR dump, IPv6 entries only; never throws. */
+export function parseAddr6Messages(
+  buf: Uint8Array,
+): { addrs: NetlinkAddress6[]; done: boolean; errno: number | null } {
+  const part = { addrs: [] as NetlinkAddress6[], done: false, errno: null as number | null };
+  for (const m of netlinkMessages(buf)) {
+    if (m.type === NLMSG_DONE) part.done = true;
+    if (m.type === NLMSG_ERROR && m.body.length >= 4) {
+      const err = m.view.getInt32(0, true);
+      if (err !== 0) part.errno = -err;
+      part.done = true;
+    }
+    if (m.type !== RTM_NEWADDR || m.body.length < IFADDRMSG_BYTES || m.body[0] !== AF_INET6) {
+      continue;
+    }
+    let address: Uint8Array | null = null;
+    let flags = m.body[2];
+    for (const { type, data } of netlinkAttributes(m.body, IFADDRMSG_BYTES)) {
+      if ((type === IFA_ADDRESS || type === IFA_LOCAL) && data.length >= 16) {
+        address = data.slice(0, 16);
+      }
+      if (type === IFA_FLAGS && data.length >= 4) {
+        flags = new DataView(data.buffer, data.byteOffset).getUint32(0, true);
+      }
+    }
+    if (address === null) continue;
+    part.addrs.push({
+      ifindex: m.view.getUint32(4, true),
+      address,
+      prefixlen: m.body[1],
+      scope: SCOPE_NAMES[m.body[3]] ?? String(m.body[3]),
+      flags,
+    });
+  }
+  return part;
+}
+
+/** The RTM_GETADDR dump request for `family` (IPv4 by default). */
+export function addrDumpRequest(seq: number, family = AF_INET): Uint8Array {
   const b = new Uint8Array(NLMSGHDR_BYTES + IFADDRMSG_BYTES);
   const dv = new DataView(b.buffer);
   dv.setUint32(0, b.length, true);
   dv.setUint16(4, RTM_GETADDR, true);
   dv.setUint16(6, NLM_F_REQUEST | NLM_F_DUMP, true);
   dv.setUint32(8, seq, true);
-  b[NLMSGHDR_BYTES] = AF_INET;
+  b[NLMSGHDR_BYTES] = family;
   return b;
 }
 
@@ -125,6 +176,18 @@ let seq = 1;
  * once, so the event loop is held for microseconds). Throws OsError when rtnetlink fails.
  */
 export function dumpIpv4Addresses(): NetlinkAddress[] {
+  return dump(AF_INET, parseAddrMessages);
+}
+
+/** Every IPv6 address of this network namespace, by one blocking dump; see dumpIpv4Addresses. */
+export function dumpIpv6Addresses(): NetlinkAddress6[] {
+  return dump(AF_INET6, parseAddr6Messages);
+}
+
+function dump<T>(
+  family: number,
+  parse: (buf: Uint8Array) => { addrs: T[]; done: boolean; errno: number | null },
+): T[] {
   const c = libc();
   const fd = check(
     "socket(AF_NETLINK)",
@@ -134,11 +197,11 @@ export function dumpIpv4Addresses(): NetlinkAddress[] {
     const tv = new Uint8Array(16);
     new DataView(tv.buffer).setBigInt64(0, DUMP_TIMEOUT_SEC, true); // tv_sec; tv_usec 0
     check("setsockopt(SO_RCVTIMEO)", c.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, tv.length));
-    const req = addrDumpRequest(seq++);
+    const req = addrDumpRequest(seq++, family);
     const kernel = sockaddrNl(0);
     check("sendto(RTM_GETADDR)", c.sendto(fd, req, BigInt(req.length), 0, kernel, kernel.length));
     const buf = new Uint8Array(32768);
-    const addrs: NetlinkAddress[] = [];
+    const addrs: T[] = [];
     for (;;) {
       const n = Number(c.recvfrom(fd, buf, BigInt(buf.length), 0, null, null));
       if (n < 0) {
@@ -146,7 +209,7 @@ export function dumpIpv4Addresses(): NetlinkAddress[] {
         if (errno === EINTR) continue;
         throw new OsError("recvfrom(RTM_GETADDR)", errno, strerror(errno));
       }
-      const part = parseAddrMessages(buf.subarray(0, n));
+      const part = parse(buf.subarray(0, n));
       if (part.errno !== null) {
         throw new OsError("RTM_GETADDR", part.errno, strerror(part.errno));
       }

@@ -27,13 +27,25 @@ export interface ReceivedPacket {
   atMs: number;
   /** packet sockets only: the frame was sent by this host (PACKET_OUTGOING) */
   outgoing?: boolean;
+  /** IPv6 raw sockets only (they never see the header): source, destination, hop limit */
+  ip6?: ReceivedIp6;
+}
+
+/** What recvmsg told about an IPv6 datagram: the header's fields, from ancillary data. */
+export interface ReceivedIp6 {
+  src: Uint8Array;
+  dst: Uint8Array;
+  hopLimit: number;
+  ifindex: number;
 }
 
 /**
  * Reads one datagram into `buf` without blocking: its length (and direction, for packet
  * sockets), or null when nothing more is queued (EAGAIN).
  */
-export type DrainRead = (buf: Uint8Array) => { length: number; outgoing?: boolean } | null;
+export type DrainRead = (
+  buf: Uint8Array,
+) => { length: number; outgoing?: boolean; ip6?: ReceivedIp6 } | null;
 
 /** Largest datagram read; anything longer is truncated by the kernel. */
 const RECV_BUFFER_BYTES = 65536;
@@ -141,6 +153,7 @@ export class ReceivePump {
       if (got === null) return;
       const packet: ReceivedPacket = { bytes: buf.slice(0, got.length), atMs: performance.now() };
       if (got.outgoing !== undefined) packet.outgoing = got.outgoing;
+      if (got.ip6 !== undefined) packet.ip6 = got.ip6;
       onPacket(packet);
       if (this.#closing) return;
     }

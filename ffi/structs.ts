@@ -4,13 +4,19 @@
  * rest. Layouts are Linux x86_64.
  */
 
-import { AF_INET, AF_PACKET } from "./libc.ts";
+import { AF_INET, AF_INET6, AF_PACKET } from "./libc.ts";
 
 /** Host byte order of the machines this runs on (x86_64, aarch64 Linux). */
 const LE = true;
 
 /** Bytes of `struct sockaddr_in`. */
 export const SOCKADDR_IN_BYTES = 16;
+/** Bytes of `struct sockaddr_in6`. */
+export const SOCKADDR_IN6_BYTES = 28;
+/** Bytes of `struct msghdr`. */
+export const MSGHDR_BYTES = 56;
+/** Bytes of `struct cmsghdr` before its data (cmsg_len is a size_t). */
+export const CMSGHDR_BYTES = 16;
 /** Bytes of `struct sockaddr_ll`. */
 export const SOCKADDR_LL_BYTES = 20;
 /** Bytes of `struct ip_mreqn`. */
@@ -146,4 +152,114 @@ export function pollfds(fds: number[], events: number): Uint8Array {
 /** `revents` of entry `i` of a pollfd array. */
 export function pollRevents(buf: Uint8Array, i: number): number {
   return new DataView(buf.buffer, buf.byteOffset).getInt16(i * POLLFD_BYTES + 6, LE);
+}
+
+/** Checks that `address` holds the 16 bytes of an IPv6 address. */
+function ipv6(address: Uint8Array): Uint8Array {
+  if (!(address instanceof Uint8Array) || address.length !== 16) {
+    throw new TypeError(`an IPv6 address is 16 bytes, got ${address?.length}`);
+  }
+  return address;
+}
+
+/**
+ * `struct sockaddr_in6 { sa_family_t sin6_family; in_port_t sin6_port; uint32_t sin6_flowinfo;
+ * struct in6_addr sin6_addr; uint32_t sin6_scope_id; }` (the scope is the interface index of a
+ * link-local or link-scope multicast address)
+ */
+export function sockaddrIn6(address: Uint8Array, scopeId = 0): Uint8Array {
+  const buf = new Uint8Array(SOCKADDR_IN6_BYTES);
+  const view = new DataView(buf.buffer);
+  view.setUint16(0, AF_INET6, LE);
+  buf.set(ipv6(address), 8);
+  view.setUint32(24, scopeId, LE);
+  return buf;
+}
+
+/** `struct ipv6_mreq { struct in6_addr ipv6mr_multiaddr; unsigned int ipv6mr_interface; }` */
+export function ipv6Mreq(group: Uint8Array, ifindex: number): Uint8Array {
+  const buf = new Uint8Array(20);
+  buf.set(ipv6(group), 0);
+  new DataView(buf.buffer).setUint32(16, ifindex, LE);
+  return buf;
+}
+
+/** The address of a buffer as a number to store in a struct (Deno keeps it alive with `buf`). */
+function pointerValue(buf: Uint8Array): bigint {
+  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
+}
+
+/**
+ * `struct msghdr { void *msg_name; socklen_t msg_namelen; struct iovec *msg_iov; size_t
+ * msg_iovlen; void *msg_control; size_t msg_controllen; int msg_flags; }` with one iovec
+ * (`iovec`, 16 bytes, filled here to point at `data`). The caller keeps every buffer alive while
+ * the call runs.
+ */
+export function msghdr(
+  name: Uint8Array | null,
+  iovec: Uint8Array,
+  data: Uint8Array,
+  control: Uint8Array | null,
+): Uint8Array {
+  const iov = new DataView(iovec.buffer, iovec.byteOffset, 16);
+  iov.setBigUint64(0, pointerValue(data), LE);
+  iov.setBigUint64(8, BigInt(data.length), LE);
+  const buf = new Uint8Array(MSGHDR_BYTES);
+  const view = new DataView(buf.buffer);
+  if (name) {
+    view.setBigUint64(0, pointerValue(name), LE);
+    view.setUint32(8, name.length, LE);
+  }
+  view.setBigUint64(16, pointerValue(iovec), LE);
+  view.setBigUint64(24, 1n, LE);
+  if (control) {
+    view.setBigUint64(32, pointerValue(control), LE);
+    view.setBigUint64(40, BigInt(control.length), LE);
+  }
+  return buf;
+}
+
+/** `msg_controllen` of a msghdr after recvmsg (how much ancillary data the kernel wrote). */
+export function msghdrControlLength(hdr: Uint8Array): number {
+  return Number(new DataView(hdr.buffer, hdr.byteOffset).getBigUint64(40, LE));
+}
+
+/** CMSG_SPACE(len): a control message with `len` data bytes, aligned to 8. */
+export function cmsgSpace(len: number): number {
+  return CMSGHDR_BYTES + ((len + 7) & ~7);
+}
+
+/** Writes one control message at `offset` of `buf`; returns the offset after it. */
+export function putCmsg(
+  buf: Uint8Array,
+  offset: number,
+  level: number,
+  type: number,
+  data: Uint8Array,
+): number {
+  const view = new DataView(buf.buffer, buf.byteOffset);
+  view.setBigUint64(offset, BigInt(CMSGHDR_BYTES + data.length), LE);
+  view.setInt32(offset + 8, level, LE);
+  view.setInt32(offset + 12, type, LE);
+  buf.set(data, offset + CMSGHDR_BYTES);
+  return offset + cmsgSpace(data.length);
+}
+
+/** The control messages in the first `length` bytes of `buf`. */
+export function* cmsgs(
+  buf: Uint8Array,
+  length: number,
+): Generator<{ level: number; type: number; data: Uint8Array }> {
+  const view = new DataView(buf.buffer, buf.byteOffset);
+  let off = 0;
+  while (off + CMSGHDR_BYTES <= length) {
+    const len = Number(view.getBigUint64(off, LE));
+    if (len < CMSGHDR_BYTES || off + len > length) return;
+    yield {
+      level: view.getInt32(off + 8, LE),
+      type: view.getInt32(off + 12, LE),
+      data: buf.subarray(off + CMSGHDR_BYTES, off + len),
+    };
+    off += cmsgSpace(len - CMSGHDR_BYTES);
+  }
 }

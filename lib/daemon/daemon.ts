@@ -129,17 +129,27 @@ export class Daemon implements DaemonApi {
 
   async #openInterfaces(instances: InstanceConfig[]): Promise<void> {
     for (const name of new Set(instances.map((c) => c.interface))) {
-      if (this.#ifaces.has(name)) continue;
-      const port = await this.#opts.effects.openInterface(name, (r) => this.#onReceive(name, r));
+      const open = this.#ifaces.get(name)?.port;
+      const port = open ??
+        await this.#opts.effects.openInterface(name, (r) => this.#onReceive(name, r));
+      // a port opened here is closed again on failure; an open one serves other instances
+      const fail = async (err: unknown) => {
+        if (!open) await port.close();
+        throw err;
+      };
       for (const c of instances) {
-        if (c.interface !== name || c.mcastSrcIp) continue;
+        if (c.interface !== name) continue;
         const family = instanceFamily(c);
-        if (port.address(family) !== null) continue;
-        await port.close();
+        try {
+          port.ensureFamily(family);
+        } catch (err) {
+          await fail(err);
+        }
+        if (c.mcastSrcIp || port.address(family) !== null) continue;
         const what = family === "ipv4" ? "IPv4 address" : "IPv6 link-local address";
-        throw new InterfaceError(name, "other", `interface ${name} has no ${what}`);
+        await fail(new InterfaceError(name, "other", `interface ${name} has no ${what}`));
       }
-      this.#ifaces.set(name, { port, byKey: new Map(), drops: new DropLog() });
+      if (!open) this.#ifaces.set(name, { port, byKey: new Map(), drops: new DropLog() });
     }
   }
 

@@ -56,6 +56,11 @@ export interface InterfacePort {
    * address, or the IPv6 link-local address; null if none (or the family is not open)
    */
   address(family: Family): string | null;
+  /**
+   * Opens what `family` needs (IPv6: the raw socket on ff02::12 and the link-local address)
+   * unless open; throws {@link InterfaceError}. IPv4 is always open.
+   */
+  ensureFamily(family: Family): void;
   /** Sends one VRRP message; the IP header comes from `to`. Throws when it cannot be sent. */
   send(message: Uint8Array, to: SendTo): void;
   /** Sends complete Ethernet frames (gratuitous ARP). */

@@ -1,6 +1,7 @@
 /** Turns one configured instance into the state machine's parameters. */
 import type { InstanceConfig } from "../../config/model.ts";
-import { Family, familyOf } from "../vrrp/address.ts";
+import { Family } from "../vrrp/address.ts";
+import { configFamily } from "../../config/inherit.ts";
 import { AuthType, VRRP_MCAST_GROUP4, VRRP_MCAST_GROUP6, VrrpVersion } from "../vrrp/constants.ts";
 import type { InstanceParams, WireAddresses } from "../vrrp/types.ts";
 
@@ -11,11 +12,8 @@ export function truncatePassword(password: string): string {
   return new TextDecoder().decode(bytes.subarray(0, 8));
 }
 
-/** The address family of an instance: that of its VIPs (IPv4 when it has none). */
-export function instanceFamily(cfg: InstanceConfig): Family {
-  const first = cfg.vips[0]?.address;
-  return (first !== undefined && familyOf(first)) || Family.ipv4;
-}
+/** The address family of an instance (native_ipv6, else its first VIP's, else IPv4). */
+export const instanceFamily: (cfg: InstanceConfig) => Family = configFamily;
 
 /** The multicast group an instance of `family` sends to (RFC 3768 §5.2.2, RFC 5798 §5.1.2.2). */
 export function defaultGroup(family: Family): string {

@@ -5,6 +5,9 @@ import { interfaceInfo } from "../../ffi/netif.ts";
 import { PacketSocket } from "../../ffi/packet_socket.ts";
 import { sleepMicros } from "../../ffi/sleep.ts";
 import { RawIpSocket } from "../../ffi/raw_socket.ts";
+import { RawIp6Socket } from "../../ffi/raw_socket6.ts";
+import { dumpIpv6Addresses, IFA_F_DADFAILED, IFA_F_TENTATIVE } from "../../ffi/netlink_addr.ts";
+import type { ReceivedIp6 } from "../../ffi/poller.ts";
 import { parseIpv4Packet } from "../../ffi/ip_header.ts";
 import { Family, parseAddress, readAddress } from "../vrrp/address.ts";
 import { IPPROTO_VRRP } from "../vrrp/constants.ts";
@@ -50,6 +53,45 @@ function v4Bytes(text: string): Uint8Array {
   const a = parseAddress(text);
   if (a === null || a.family !== Family.ipv4) throw new TypeError(`not an IPv4 address: ${text}`);
   return a.bytes;
+}
+
+/** The 16 bytes of an IPv6 address we send from or to. */
+function v6Bytes(text: string): Uint8Array {
+  const a = parseAddress(text);
+  if (a === null || a.family !== Family.ipv6) throw new TypeError(`not an IPv6 address: ${text}`);
+  return a.bytes;
+}
+
+/**
+ * The interface's IPv6 link-local address (RFC 5798 §5.1.2.1: the adverts' source), preferring
+ * one that passed duplicate address detection; null when it has none.
+ */
+export function linkLocalOf(ifindex: number, log: Logger): string | null {
+  const all = dumpIpv6Addresses().filter((a) =>
+    a.ifindex === ifindex && a.address[0] === 0xfe && (a.address[1] & 0xc0) === 0x80 &&
+    (a.flags & IFA_F_DADFAILED) === 0
+  );
+  const ready = all.find((a) => (a.flags & IFA_F_TENTATIVE) === 0) ?? all[0];
+  if (ready === undefined) return null;
+  const text = readAddress(ready.address, 0, Family.ipv6);
+  if ((ready.flags & IFA_F_TENTATIVE) !== 0) {
+    log.warn(`link-local address ${text} is still tentative (duplicate address detection)`);
+  }
+  return text;
+}
+
+/** A message read from a raw IPv6 socket (the kernel kept the header; recvmsg told its fields). */
+export function receivedIpv6(message: Uint8Array, ip6: ReceivedIp6, atMs: number): Received {
+  return {
+    ok: true,
+    message,
+    family: Family.ipv6,
+    src: readAddress(ip6.src, 0, Family.ipv6),
+    dst: readAddress(ip6.dst, 0, Family.ipv6),
+    hopLimit: ip6.hopLimit,
+    ifindex: ip6.ifindex,
+    atMs,
+  };
 }
 
 /** A packet read from a raw IPv4 socket, as the port hands it on: message + addresses. */
@@ -127,32 +169,53 @@ export function realEffects(log: Logger): Effects {
         return Promise.reject(describe(name, err));
       }
       if (!info.up) log.warn(`interface ${name} is down`);
-      const loop = raw.receiveLoop((p) => onReceive(receivedIpv4(p.bytes, raw.ifindex, p.atMs)))
-        .catch((err) => {
-          log.error(`receive loop on ${name} failed: ${String(err)}`);
-        });
+      const loops: Promise<void>[] = [];
+      const watch = (loop: Promise<void>) =>
+        loops.push(loop.catch((err) => log.error(`receive loop on ${name} failed: ${err}`)));
+      watch(raw.receiveLoop((p) => onReceive(receivedIpv4(p.bytes, raw.ifindex, p.atMs))));
+      let raw6: RawIp6Socket | null = null;
+      let linkLocal: string | null = null;
       let closed: Promise<void> | null = null;
       return Promise.resolve({
         name,
         mac: info.mac,
-        address: (family) => family === Family.ipv4 ? info.primaryIp : null,
+        address: (family) => family === Family.ipv4 ? info.primaryIp : linkLocal,
+        ensureFamily(family) {
+          if (family === Family.ipv4 || raw6 !== null) return;
+          try {
+            linkLocal = linkLocalOf(info.index, log);
+            raw6 = RawIp6Socket.open(name);
+          } catch (err) {
+            throw describe(name, err);
+          }
+          const s = raw6;
+          watch(s.receiveLoop((p) => p.ip6 && onReceive(receivedIpv6(p.bytes, p.ip6, p.atMs))));
+        },
         send: (message: Uint8Array, to: SendTo) => {
-          if (to.family !== Family.ipv4) throw new Error(`${name}: no ${to.family} socket open`);
+          if (to.family === Family.ipv6) {
+            if (raw6 === null) throw new Error(`${name}: no IPv6 socket open`);
+            raw6.send(message, v6Bytes(to.src), v6Bytes(to.dst));
+            return;
+          }
           raw.sendMessage(message, {
             src: v4Bytes(to.src),
             dst: v4Bytes(to.dst),
             ttl: to.hopLimit,
           });
         },
-        drainReceived: () => void raw.drainNow(),
+        drainReceived: () => {
+          raw.drainNow();
+          raw6?.drainNow();
+        },
         sendFrames: (frames) => {
           for (const f of frames) arp.send(f);
         },
         close: () =>
           closed ??= (async () => {
             await raw.close();
+            await raw6?.close();
             await arp.close();
-            await loop;
+            await Promise.all(loops);
           })(),
       });
     },

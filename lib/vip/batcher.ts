@@ -167,14 +167,14 @@ export class VipBatcher {
   }
 }
 
-/** IPv4 addresses of each of `devs` (one `ip -j -4 addr show dev D` each, in parallel). */
+/** IPv4 and IPv6 addresses of each of `devs` (one `ip -j addr show dev D` each, in parallel). */
 export async function hostAddresses(
   run: CommandRunner,
   devs: Iterable<string>,
 ): Promise<HostAddresses> {
   const result: HostAddresses = new Map();
   await Promise.all([...devs].map(async (dev) => {
-    const out = await run(["ip", "-j", "-4", "addr", "show", "dev", dev]);
+    const out = await run(["ip", "-j", "addr", "show", "dev", dev]);
     result.set(
       dev,
       out.code === 0 ? { addrs: parseAddrShow(out.stdout) } : { addrs: [], stderr: out.stderr },

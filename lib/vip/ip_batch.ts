@@ -4,6 +4,7 @@
  */
 
 import type { VipConfig } from "../../config/model.ts";
+import { canonicalAddress, Family, familyOf } from "../vrrp/address.ts";
 
 /** `ADDR/PREFIX` of a VIP. */
 export function vipCidr(vip: VipConfig): string {
@@ -21,6 +22,8 @@ export function addLine(vip: VipConfig, defaultDev: string): string {
   if (vip.brd !== undefined) words.push("brd", vip.brd);
   if (vip.scope !== undefined) words.push("scope", vip.scope);
   if (vip.label !== undefined) words.push("label", vip.label);
+  // IPv6: usable at once, no duplicate address detection (keepalived adds with IFA_F_NODAD)
+  if (familyOf(vip.address) === Family.ipv6) words.push("nodad");
   return words.join(" ");
 }
 
@@ -62,7 +65,7 @@ export interface HostAddress {
   scope?: string;
 }
 
-/** The IPv4 addresses in `ip -j -4 addr show dev X` output; [] for anything unparsable. */
+/** The IPv4 and IPv6 addresses in `ip -j addr show dev X` output; [] for anything unparsable. */
 export function parseAddrShow(json: string): HostAddress[] {
   let links: unknown;
   try {
@@ -76,7 +79,7 @@ export function parseAddrShow(json: string): HostAddress[] {
     const infos = (link as { addr_info?: unknown }).addr_info;
     if (!Array.isArray(infos)) continue;
     for (const a of infos as Record<string, unknown>[]) {
-      if (a.family !== undefined && a.family !== "inet") continue;
+      if (a.family !== undefined && a.family !== "inet" && a.family !== "inet6") continue;
       if (typeof a.local !== "string" || typeof a.prefixlen !== "number") continue;
       const h: HostAddress = { local: a.local, prefixlen: a.prefixlen };
       if (typeof a.label === "string") h.label = a.label;
@@ -93,8 +96,9 @@ export function parseAddrShow(json: string): HostAddress[] {
  * label, broadcast and scope.
  */
 export function vipMatches(vip: VipConfig, addrs: HostAddress[], exact = false): boolean {
+  const address = canonicalAddress(vip.address) ?? vip.address;
   return addrs.some((a) =>
-    a.local === vip.address && a.prefixlen === vip.prefixLen &&
+    (canonicalAddress(a.local) ?? a.local) === address && a.prefixlen === vip.prefixLen &&
     (!exact ||
       ((vip.label === undefined || a.label === vip.label) &&
         // "brd +" and numeric scopes are not comparable with what ip prints

@@ -76,6 +76,8 @@ const instance = (n: string): fc.Arbitrary<InstanceConfig> =>
     priority: fc.integer({ min: 1, max: 255 }),
     advertIntervalSec: fc.integer({ min: 1, max: 255 }),
     version: fc.constantFrom(2 as const, 3 as const),
+    // native_ipv6 needs IPv6 addresses (or none) and version 3: covered by its own tests
+    nativeIpv6: fc.constant(false),
     auth: fc.oneof(
       fc.constant({ type: "none" as const }),
       fc.record({ type: fc.constantFrom("pass" as const, "ah" as const), password: word }),
@@ -99,7 +101,14 @@ const instance = (n: string): fc.Arbitrary<InstanceConfig> =>
     smtpAlert: fc.boolean(),
     dontTrackPrimary: fc.boolean(),
     accept: fc.boolean(),
-  }).map(clean);
+    // VRRPv3: intervals up to 40.95 s, no authentication (keepalived's rules)
+  }).map((i) =>
+    clean(
+      i.version === 3
+        ? { ...i, advertIntervalSec: Math.min(i.advertIntervalSec, 40), auth: { type: "none" } }
+        : i,
+    )
+  );
 
 const script = (n: string): fc.Arbitrary<VrrpScriptConfig> =>
   fc.record({

@@ -93,6 +93,7 @@ export class FakeHost implements Effects {
       name,
       mac: new Uint8Array([2, 0, 0, 0, 0, 0xa]),
       address: (family) => family === "ipv4" ? ip : this.linkLocal.get(name) ?? null,
+      ensureFamily: () => {},
       send: (message, to) => void this.adverts.push({ iface: name, at: this.nowMs, message, to }),
       sendFrames: (frames) => {
         for (const frame of frames) this.frames.push({ iface: name, at: this.nowMs, frame });

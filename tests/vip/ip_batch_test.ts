@@ -46,7 +46,7 @@ Deno.test("batchErrors() maps each `Command failed -:N` to the lines before it",
   assert.ok(!isAlreadyAbsent('Cannot find device "nope0"'));
 });
 
-Deno.test("parseAddrShow() reads IPv4 entries and survives garbage", () => {
+Deno.test("parseAddrShow() reads IPv4 and IPv6 entries and survives garbage", () => {
   const json = JSON.stringify([{
     ifname: "eth0",
     addr_info: [
@@ -63,7 +63,9 @@ Deno.test("parseAddrShow() reads IPv4 entries and survives garbage", () => {
     ],
   }]);
   const addrs = parseAddrShow(json);
-  assert.deepEqual(addrs.map((a) => a.local), ["10.101.1.185", "10.101.0.10"]);
+  assert.deepEqual(addrs.map((a) => a.local), ["10.101.1.185", "fe80::1", "10.101.0.10"]);
+  // IPv6 compares by value: the config may spell it differently from ip
+  assert.ok(vipMatches({ address: "FE80:0::1", prefixLen: 64 }, addrs));
   assert.deepEqual(parseAddrShow("not json"), []);
   assert.deepEqual(parseAddrShow("{}"), []);
   assert.deepEqual(parseAddrShow("[{}]"), []);
@@ -73,4 +75,15 @@ Deno.test("parseAddrShow() reads IPv4 entries and survives garbage", () => {
   assert.ok(!vipMatches({ address: "10.101.0.10", prefixLen: 32, label: "eth0:2" }, addrs, true));
   assert.ok(vipMatches({ address: "10.101.0.10", prefixLen: 32, label: "eth0:2" }, addrs, false));
   assert.ok(vipMatches({ address: "10.101.0.10", prefixLen: 32, brd: "+" }, addrs, true));
+});
+
+Deno.test("addLine() adds IPv6 VIPs without duplicate address detection, as keepalived does", () => {
+  assert.equal(
+    addLine({ address: "fd00:101::151", prefixLen: 64 }, "eth0"),
+    "addr replace fd00:101::151/64 dev eth0 nodad",
+  );
+  assert.equal(
+    addLine({ address: "10.0.0.1", prefixLen: 24 }, "eth0"),
+    "addr replace 10.0.0.1/24 dev eth0",
+  );
 });
