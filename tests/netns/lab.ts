@@ -161,12 +161,15 @@ export class Lab {
   readonly routers: readonly string[];
   readonly hasClient: boolean;
   readonly subnet: LabSubnet;
+  /** IPv6 ready at once: no duplicate address detection, no multicast snooping on the bridge */
+  readonly ipv6: boolean;
   #processes = new Set<{ pid: number; handle: LabProcess; done: boolean }>();
   #destroyed = false;
   #namespaces: string[] = [];
 
-  private constructor(routers: string[], client: boolean, subnet: LabSubnet) {
+  private constructor(routers: string[], client: boolean, subnet: LabSubnet, ipv6: boolean) {
     this.prefix = `vt${randomHex(3)}-`;
+    this.ipv6 = ipv6;
     this.routers = routers;
     this.hasClient = client;
     this.subnet = subnet;
@@ -177,7 +180,7 @@ export class Lab {
    * characters, never "sw" or "c". On failure everything built so far is removed.
    */
   static async create(
-    opts: { routers: string[]; client?: boolean; subnet?: Partial<LabSubnet> },
+    opts: { routers: string[]; client?: boolean; subnet?: Partial<LabSubnet>; ipv6?: boolean },
   ): Promise<Lab> {
     const subnet = { ...DEFAULT_SUBNET, ...opts.subnet };
     for (const r of opts.routers) {
@@ -188,7 +191,7 @@ export class Lab {
     if (new Set(opts.routers).size !== opts.routers.length) {
       throw new Error("duplicate router name");
     }
-    const lab = new Lab([...opts.routers], opts.client ?? true, subnet);
+    const lab = new Lab([...opts.routers], opts.client ?? true, subnet, opts.ipv6 ?? false);
     installUnloadHandler();
     try {
       await lab.#build();
@@ -240,6 +243,10 @@ export class Lab {
     const sw = this.ns("sw");
     await this.#addNs(sw);
     await must([IP, "-n", sw, "link", "add", "br0", "type", "bridge"]);
+    if (this.ipv6) {
+      // ff02::12 reaches every port whether or not anyone sent MLD reports
+      await must([IP, "-n", sw, "link", "set", "br0", "type", "bridge", "mcast_snooping", "0"]);
+    }
     await must([IP, "-n", sw, "link", "set", "br0", "up"]);
     // cut()/heal(): frames from or to a port in @cut are dropped by the bridge, links stay up
     await must([IP, "netns", "exec", sw, NFT, "-f", "-"], {
@@ -274,6 +281,20 @@ export class Lab {
         "netns",
         ns,
       ]);
+      if (this.ipv6) {
+        // link-local addresses usable at once (no 1-2 s of duplicate address detection)
+        for (const key of ["all", "default", "eth0"]) {
+          await must([
+            IP,
+            "netns",
+            "exec",
+            ns,
+            "sysctl",
+            "-qw",
+            `net.ipv6.conf.${key}.accept_dad=0`,
+          ]);
+        }
+      }
       await must([IP, "-n", sw, "link", "set", port, "master", "br0"]);
       await must([IP, "-n", sw, "link", "set", port, "up"]);
       await must([
@@ -465,6 +486,20 @@ export class Lab {
       addr_info?: { local: string; prefixlen: number; scope: string }[];
     }[];
     return links.flatMap((l) => l.addr_info ?? []);
+  }
+
+  /** The IPv6 addresses (canonical, without prefix length) on `dev` in `node`. */
+  async addresses6(node: string, dev = "eth0"): Promise<string[]> {
+    const out = await must([IP, "-n", this.ns(node), "-j", "-6", "addr", "show", "dev", dev]);
+    const links = JSON.parse(out) as { addr_info?: { local: string }[] }[];
+    return links.flatMap((l) => l.addr_info ?? []).map((a) => a.local);
+  }
+
+  /** The IPv6 link-local address of `dev` in `node`. */
+  async linkLocal(node: string, dev = "eth0"): Promise<string> {
+    const ll = (await this.addresses6(node, dev)).find((a) => a.startsWith("fe80:"));
+    if (ll === undefined) throw new Error(`${node} has no link-local address on ${dev}`);
+    return ll;
   }
 
   /** The MAC of `dev` in `node`, lowercase `aa:bb:...`. */
