@@ -44,15 +44,19 @@ export function decodeCapture(bytes: Uint8Array): DecodedCapture {
   return { events, skipped, error: read.error };
 }
 
-/** "12 frames: 5 VRRP (1 invalid), 6 ARP (6 gratuitous), 1 other skipped" */
+/** "12 frames: 5 VRRP (1 invalid), 6 ARP (6 gratuitous), 5 NA (5 unsolicited), 1 other skipped" */
 export function summaryLine(c: DecodedCapture): string {
   const vrrp = c.events.filter((e) => e.packet.kind === "vrrp");
   const invalid = vrrp.filter((e) => e.packet.kind === "vrrp" && !e.packet.result.ok).length;
   const arp = c.events.filter((e) => e.packet.kind === "arp");
   const garp = arp.filter((e) => e.packet.kind === "arp" && e.packet.arp.gratuitous).length;
+  const na = c.events.flatMap((e) => e.packet.kind === "na" ? [e.packet.na] : []);
   const frames = c.events.length + c.skipped;
+  const nas = na.length > 0
+    ? `${na.length} NA (${na.filter((n) => n.unsolicited).length} unsolicited), `
+    : "";
   return `${frames} frames: ${vrrp.length} VRRP (${invalid} invalid), ` +
-    `${arp.length} ARP (${garp} gratuitous), ${c.skipped} other skipped`;
+    `${arp.length} ARP (${garp} gratuitous), ${nas}${c.skipped} other skipped`;
 }
 
 function emit(ev: PacketEvent, json: boolean): void {

@@ -133,7 +133,10 @@ export function renderStatus(reply: StatusReply): string {
 function renderInstance(i: InstanceStatus): string[] {
   const row = (label: string, value: string) => `  ${label.padEnd(12)} ${value}`;
   const state = i.state.toUpperCase() + (i.adminDown ? " (admin down)" : "");
-  const lines = [`${i.name}: ${state}  interface ${i.interface}  vrid ${i.vrid}`];
+  const proto = i.protocolVersion === undefined
+    ? ""
+    : `  VRRPv${i.protocolVersion} ${i.family === "ipv6" ? "IPv6" : "IPv4"}`;
+  const lines = [`${i.name}: ${state}  interface ${i.interface}  vrid ${i.vrid}${proto}`];
   const adjusted = i.priorityAdjustments.length > 0 ? ` (${i.priorityAdjustments.join(", ")})` : "";
   lines.push(
     row("priority", `${i.effectivePriority} effective, ${i.basePriority} base${adjusted}`),
@@ -144,6 +147,19 @@ function renderInstance(i: InstanceStatus): string[] {
     ? `${i.masterIp} (this host)`
     : i.masterIp;
   lines.push(row("master", master));
+  if (i.advertIntervalMs !== undefined && i.masterAdvertIntervalMs !== undefined) {
+    const ms = (x: number | undefined) => `${Number((x ?? 0).toFixed(3))} ms`;
+    const learned = i.masterAdvertIntervalMs !== i.advertIntervalMs
+      ? `, master's ${ms(i.masterAdvertIntervalMs)}`
+      : "";
+    lines.push(
+      row(
+        "timers",
+        `advert ${ms(i.advertIntervalMs)}${learned}, skew ${ms(i.skewTimeMs)}, ` +
+          `master down ${ms(i.masterDownIntervalMs)}`,
+      ),
+    );
+  }
   if (i.vips.length === 0) lines.push(row("vips", "none"));
   i.vips.forEach((v, n) => {
     const text = `${v.address}/${v.prefixLen} dev ${v.dev}  ${v.present ? "present" : "absent"}${

@@ -27,6 +27,17 @@ export interface InstanceStatus {
   name: string;
   interface: string;
   vrid: number;
+  /** the address family of its adverts and VIPs */
+  family?: "ipv4" | "ipv6";
+  /** VRRP version spoken: 2 (RFC 3768) or 3 (RFC 5798) */
+  protocolVersion?: 2 | 3;
+  /** our Advertisement_Interval, ms */
+  advertIntervalMs?: number;
+  /** RFC 5798 Master_Adver_Interval, ms: learned from the master we follow (ours until then) */
+  masterAdvertIntervalMs?: number;
+  /** Skew_Time and Master_Down_Interval from the learned interval, ms (exact fractions) */
+  skewTimeMs?: number;
+  masterDownIntervalMs?: number;
   state: "initialize" | "backup" | "master" | "fault";
   adminDown: boolean;
   basePriority: number;

@@ -5,7 +5,15 @@
  */
 import type { InstanceConfig, VipConfig } from "../../config/model.ts";
 import type { InstanceStatus } from "../control/types.ts";
-import { initialState, type InstanceState, nextDeadlineMs, step } from "../vrrp/fsm.ts";
+import {
+  currentMasterDownIntervalMs,
+  currentSkewTimeMs,
+  initialState,
+  type InstanceState,
+  nextDeadlineMs,
+  step,
+} from "../vrrp/fsm.ts";
+import { advertIntervalMs } from "../vrrp/timers.ts";
 import { VRRP_TTL } from "../vrrp/constants.ts";
 import { encodeAdvert } from "../vrrp/packet.ts";
 import type {
@@ -199,6 +207,12 @@ export class InstanceRuntime {
       name: this.cfg.name,
       interface: this.cfg.interface,
       vrid: this.cfg.vrid,
+      family: this.params.family,
+      protocolVersion: this.params.version,
+      advertIntervalMs: advertIntervalMs(this.params.advertIntervalCs),
+      masterAdvertIntervalMs: advertIntervalMs(st.masterAdverIntervalCs),
+      skewTimeMs: currentSkewTimeMs(this.params, st),
+      masterDownIntervalMs: currentMasterDownIntervalMs(this.params, st),
       state: st.role,
       adminDown: st.adminDown,
       basePriority: this.params.basePriority,

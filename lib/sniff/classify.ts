@@ -5,6 +5,7 @@
 import { decodeAdvert } from "../vrrp/packet.ts";
 import { decodeIpPacket } from "./ip_packet.ts";
 import { type ArpPacket, decodeArp } from "../vrrp/arp.ts";
+import { decodeNeighborAdvert, type NeighborAdvert } from "../vrrp/ndisc.ts";
 import { IPPROTO_VRRP } from "../vrrp/constants.ts";
 import { Family, readAddress } from "../vrrp/address.ts";
 import type { DecodeResult } from "../vrrp/types.ts";
@@ -32,6 +33,8 @@ export interface LooseAdvertFields {
 export type ClassifiedPacket =
   | { kind: "vrrp"; result: DecodeResult; fields: LooseAdvertFields }
   | { kind: "arp"; arp: ArpPacket }
+  /** an ICMPv6 neighbour advertisement: IPv6's gratuitous ARP when unsolicited */
+  | { kind: "na"; na: NeighborAdvert }
   | { kind: "other"; what: string };
 
 /**
@@ -83,6 +86,8 @@ function vrrpFromIpv6(ip: Uint8Array): ClassifiedPacket {
 /** Classifies an IPv6 packet: VRRP when its next header is 112 (no extension headers). */
 export function classifyIpv6(ip: Uint8Array): ClassifiedPacket {
   if (ip.length < 40 || ip[0] >>> 4 !== 6) return { kind: "other", what: "IPv6 (short)" };
+  const na = decodeNeighborAdvert(ip);
+  if (na) return { kind: "na", na };
   if (ip[6] !== IPPROTO_VRRP) return { kind: "other", what: `IPv6 next header ${ip[6]}` };
   return vrrpFromIpv6(ip);
 }

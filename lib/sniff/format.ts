@@ -1,5 +1,6 @@
 /** One text line or one JSON object per decoded packet, shared by `vrrp decode` and `sniff`. */
 import type { ArpPacket } from "../vrrp/arp.ts";
+import type { NeighborAdvert } from "../vrrp/ndisc.ts";
 import type { ClassifiedPacket, LooseAdvertFields } from "./classify.ts";
 
 /** A VRRP or ARP packet with where and when it was seen. */
@@ -49,8 +50,10 @@ const q = (v: number | undefined) => v === undefined ? "?" : String(v);
 
 function vrrpFields(f: LooseAdvertFields): string {
   const csum = f.checksum === undefined ? "?" : `0x${f.checksum.toString(16).padStart(4, "0")}`;
+  // VRRPv3 has no authentication fields (RFC 5798 §5.2)
+  const auth = f.version === 3 ? "v3" : `auth ${describeAuth(f.authType, f.authData)}`;
   return `vrid ${q(f.vrid)} prio ${q(f.priority)} addrs ${f.addresses.join(",") || "-"} ` +
-    `auth ${describeAuth(f.authType, f.authData)} int ${
+    `${auth} int ${
       f.advertIntervalCs === undefined ? "?" : f.advertIntervalCs / 100
     }s csum ${csum}`;
 }
@@ -64,6 +67,16 @@ function arpText(a: ArpPacket): string {
   return `ARP ${op} who-has ${a.targetIp} tell ${a.senderIp} (${a.senderMac})${g}`;
 }
 
+function naText(n: NeighborAdvert): string {
+  const flags = [n.router ? "R" : "", n.solicited ? "S" : "", n.override ? "O" : ""].join("") ||
+    "-";
+  const lla = n.targetMac ? ` is-at ${n.targetMac}` : "";
+  const csum = n.checksumOk ? "" : " bad checksum";
+  const u = n.unsolicited ? " unsolicited" : "";
+  return `NA ${n.target}${lla} from ${n.source} to ${n.destination} flags ${flags} ` +
+    `hlim ${n.hopLimit}${u}${csum}`;
+}
+
 /** One human-readable line. */
 export function formatPacketLine(ev: PacketEvent): string {
   const head: string[] = [];
@@ -71,6 +84,7 @@ export function formatPacketLine(ev: PacketEvent): string {
   head.push(ev.time ? formatTime(ev.time.sec, ev.time.nsec, ev.time.nanosecond) : "-");
   const p = ev.packet;
   if (p.kind === "arp") return `${head.join(" ")} ${arpText(p.arp)}`;
+  if (p.kind === "na") return `${head.join(" ")} ${naText(p.na)}`;
   const r = p.result;
   const ip = r.ip
     ? `${r.ip.source} > ${r.ip.destination} ${r.ip.family === "ipv6" ? "hlim" : "ttl"} ${r.ip.ttl}`
@@ -89,10 +103,12 @@ export function packetJson(ev: PacketEvent): Record<string, unknown> {
   }
   const p = ev.packet;
   if (p.kind === "arp") return { ...o, kind: "arp", ...p.arp };
+  if (p.kind === "na") return { ...o, kind: "na", ...p.na };
   const r = p.result;
   const f = p.fields;
   o.kind = "vrrp";
   if (r.ip) {
+    o.family = r.ip.family;
     o.source = r.ip.source;
     o.destination = r.ip.destination;
     o.ttl = r.ip.ttl;

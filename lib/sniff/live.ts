@@ -7,10 +7,11 @@
  * with a warning. ETH_P_IP would miss outgoing frames (the kernel copies those only to ETH_P_ALL
  * taps), so everything is read and filtered here to IPv4 protocol 112. A raw IP socket joined to
  * 224.0.0.18 is held open beside it, unread, only so the NIC's multicast filter lets the group in
- * on hosts that run no VRRP themselves.
+ * on hosts that run no VRRP themselves (and one joined to ff02::12 for IPv6).
  */
 import { PacketSocket, type ReceivedPacket } from "../../ffi/packet_socket.ts";
 import { RawIpSocket } from "../../ffi/raw_socket.ts";
+import { RawIp6Socket } from "../../ffi/raw_socket6.ts";
 import { ETH_P_ALL } from "../../ffi/libc.ts";
 import { networkPayload } from "../pcap/link.ts";
 import { LinkType } from "../pcap/format.ts";
@@ -73,6 +74,7 @@ export class LiveSniffer implements VrrpSource {
     readonly ifname: string,
     readonly packets: PacketSocket,
     readonly membership: RawIpSocket | null,
+    readonly membership6: RawIp6Socket | null = null,
   ) {}
 
   /**
@@ -87,7 +89,13 @@ export class LiveSniffer implements VrrpSource {
     } catch {
       // e.g. no IPv4 on the interface: the packet socket still sees what reaches it
     }
-    return new LiveSniffer(ifname, packets, membership);
+    let membership6: RawIp6Socket | null = null;
+    try {
+      membership6 = RawIp6Socket.open(ifname);
+    } catch {
+      // IPv6 disabled on the interface
+    }
+    return new LiveSniffer(ifname, packets, membership, membership6);
   }
 
   run(onPacket: (p: SniffedVrrp) => void): Promise<void> {
@@ -101,5 +109,6 @@ export class LiveSniffer implements VrrpSource {
   async close(): Promise<void> {
     await this.packets.close();
     await this.membership?.close();
+    await this.membership6?.close();
   }
 }

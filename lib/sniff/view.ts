@@ -32,9 +32,10 @@ export interface RouterView {
   speaking: boolean;
 }
 
-/** Everything known about one VRID. */
+/** Everything known about one VRID of one family (RFC 5798: a VRID exists once per family). */
 export interface VridView {
   vrid: number;
+  family: "ipv4" | "ipv6";
   /** ordered by source address */
   routers: RouterView[];
   /** the single speaking router, null when none or several speak */
@@ -83,7 +84,8 @@ function hex(b: Uint8Array): string {
 
 /** Aggregates adverts by VRID and source. */
 export class SniffView {
-  readonly #vrids = new Map<number, Map<string, RouterState>>();
+  /** by `family/vrid` */
+  readonly #vrids = new Map<string, Map<string, RouterState>>();
   readonly #dropped = new Map<string, number>();
   readonly #badTtlSources = new Map<string, number>();
   readonly #staleAfterMs: number;
@@ -108,8 +110,9 @@ export class SniffView {
     this.#adverts++;
     const a = packet.advert;
     const source = packet.ip?.source ?? "?";
-    let routers = this.#vrids.get(a.vrid);
-    if (!routers) this.#vrids.set(a.vrid, routers = new Map());
+    const key = `${packet.ip?.family ?? "ipv4"}/${a.vrid}`;
+    let routers = this.#vrids.get(key);
+    if (!routers) this.#vrids.set(key, routers = new Map());
     const prev = routers.get(source);
     const state: RouterState = {
       source,
@@ -131,8 +134,11 @@ export class SniffView {
   /** The picture at `nowMs`. */
   snapshot(nowMs: number): SniffSnapshot {
     const vrids: VridView[] = [];
-    for (const vrid of [...this.#vrids.keys()].sort((a, b) => a - b)) {
-      vrids.push(this.#vridView(vrid, this.#vrids.get(vrid)!, nowMs));
+    const keys = [...this.#vrids.keys()].map((k) => k.split("/"))
+      .map(([family, vrid]) => ({ family: family as "ipv4" | "ipv6", vrid: Number(vrid) }))
+      .sort((a, b) => a.vrid - b.vrid || (a.family < b.family ? -1 : 1));
+    for (const { family, vrid } of keys) {
+      vrids.push(this.#vridView(vrid, family, this.#vrids.get(`${family}/${vrid}`)!, nowMs));
     }
     const warnings = [...this.#badTtlSources].map(([src, ttl]) =>
       `${src} sends VRRP with IP TTL ${ttl} (must be ${VRRP_TTL}, RFC 3768 §7.1): dropped`
@@ -146,7 +152,12 @@ export class SniffView {
     };
   }
 
-  #vridView(vrid: number, states: Map<string, RouterState>, nowMs: number): VridView {
+  #vridView(
+    vrid: number,
+    family: "ipv4" | "ipv6",
+    states: Map<string, RouterState>,
+    nowMs: number,
+  ): VridView {
     const all = [...states.values()].sort((a, b) => compareAddresses(a.source, b.source));
     const routers: RouterView[] = all.map((r) => {
       const view: RouterView = {
@@ -199,6 +210,7 @@ export class SniffView {
     }
     return {
       vrid,
+      family,
       routers,
       master: speakers.length === 1 ? speakers[0] : null,
       speakers,
@@ -213,7 +225,7 @@ export class SniffView {
     if (s.vrids.length === 0) lines.push("no VRRP adverts seen yet");
     for (const v of s.vrids) {
       const master = v.master ?? (v.speakers.length > 1 ? "SPLIT BRAIN" : "none");
-      lines.push(`VRID ${v.vrid}  master ${master}`);
+      lines.push(`VRID ${v.vrid}${v.family === "ipv6" ? " IPv6" : ""}  master ${master}`);
       for (const r of v.routers) {
         const ago = ((nowMs - r.lastSeenMs) / 1000).toFixed(1);
         lines.push(

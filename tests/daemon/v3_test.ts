@@ -5,6 +5,7 @@ import { decodeNeighborAdvert } from "../../lib/vrrp/ndisc.ts";
 import { masterDownIntervalMs } from "../../lib/vrrp/timers.ts";
 import type { Advertisement } from "../../lib/vrrp/types.ts";
 import { received } from "../_support/adverts.ts";
+import { renderStatus } from "../../lib/cli/status.ts";
 import { bootDaemon, FakeHost, flush } from "./fakes.ts";
 
 const LL = "fe80::a:1";
@@ -117,6 +118,27 @@ Deno.test("RFC 5798 §6.4.2: a backup learns the master's interval: a 1 s master
     received(v3({ advertIntervalCs: 100, addresses: ["fd00:101::151"] }), { source: PEER_LL }),
   );
   await flush();
+  // status shows what FRR's `show vrrp json` shows: family, version, the intervals in ms
+  const st = v6.status();
+  assert.equal(st.family, "ipv6");
+  assert.equal(st.protocolVersion, 3);
+  assert.equal(st.advertIntervalMs, 100);
+  assert.equal(st.masterAdvertIntervalMs, 1000);
+  assert.equal(st.skewTimeMs, 613.28125);
+  assert.equal(st.masterDownIntervalMs, 3613.28125);
+  const text = renderStatus({
+    ok: true,
+    version: 1,
+    pid: 1,
+    configFile: "x",
+    startedAt: "t",
+    instances: [st],
+  });
+  assert.match(text, /vrid 51  VRRPv3 IPv6/);
+  assert.match(
+    text,
+    /timers +advert 100 ms, master's 1000 ms, skew 613\.281 ms, master down 3613\.281 ms/,
+  );
   await h.advance(2000);
   assert.equal(v6.role, "backup", "Master_Down_Interval is now 3 × 1 s + skew");
   await h.advance(masterDownIntervalMs(3, 100, 99) - 2000 + 5);

@@ -1,7 +1,8 @@
 /**
  * VRRPv3 (RFC 5798 §5) against keepalived 2.2.7's own adverts: the IPv4 instance (VRID 51,
  * 224.0.0.18) and the IPv6 instance (VRID 52, link-local source to ff02::12), 100 ms adverts,
- * from ../shared/fixtures/keepalived-2.2.7-vrrpv3.pcap and its tshark decoding.
+ * from tests/fixtures/packets/keepalived-2.2.7-vrrpv3.pcap (a copy of ../shared/fixtures) and its
+ * tshark decoding.
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -14,7 +15,7 @@ import { decodeAdvert, encodeAdvert, vrrpChecksum } from "../../lib/vrrp/packet.
 import { type Advertisement, type DecodeResult, DropReason } from "../../lib/vrrp/types.ts";
 import { ipPacket } from "../_support/adverts.ts";
 
-const FIXTURES = new URL("../../../shared/fixtures/", import.meta.url);
+const FIXTURES = new URL("../fixtures/packets/", import.meta.url);
 
 interface VrrpFrame {
   frame: number;
