@@ -134,7 +134,7 @@ Deno.test("RFC 5798 §6.4.2: a backup learns the master's interval: a 1 s master
     startedAt: "t",
     instances: [st],
   });
-  assert.match(text, /vrid 51  VRRPv3 IPv6/);
+  assert.ok(text.includes("vrid 51  VRRPv3 IPv6"), text);
   assert.match(
     text,
     /timers +advert 100 ms, master's 1000 ms, skew 613\.281 ms, master down 3613\.281 ms/,
