@@ -7,6 +7,8 @@ import type { Lab, LabProcess } from "../tests/netns/lab.ts";
 import { networkPayload, readPcap } from "../lib/pcap/mod.ts";
 import { decodeArp, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from "../lib/vrrp/arp.ts";
 import { decodeIpPacket } from "../lib/sniff/ip_packet.ts";
+import { decodeNeighborAdvert, ETHERTYPE_IPV6 } from "../lib/vrrp/ndisc.ts";
+import { formatMac } from "../lib/vrrp/arp.ts";
 
 /** A VRRP advertisement seen on the wire. */
 export interface AdvertSeen {
@@ -27,10 +29,20 @@ export interface ArpSeen {
   gratuitous: boolean;
 }
 
+/** An unsolicited neighbour advertisement seen on the wire (IPv6's gratuitous ARP). */
+export interface NaSeen {
+  tMs: number;
+  /** the Ethernet source */
+  senderMac: string;
+  target: string;
+}
+
 /** What one capture holds, in capture order. */
 export interface CaptureResult {
+  /** both families (an IPv6 advert's source is its link-local address) */
   adverts: AdvertSeen[];
   arps: ArpSeen[];
+  nas: NaSeen[];
   /** set when the file was cut short or unreadable */
   error: string | null;
 }
@@ -45,8 +57,11 @@ export class Capture {
     this.#proc = proc;
   }
 
-  /** Starts capturing ARP and VRRP on `node`'s eth0 into `path`; resolves once tcpdump listens. */
-  static async start(lab: Lab, node: string, path: string): Promise<Capture> {
+  /**
+   * Starts capturing ARP and VRRP (with `ipv6`, also IPv6 VRRP and ICMPv6) on `node`'s eth0
+   * into `path`; resolves once tcpdump listens.
+   */
+  static async start(lab: Lab, node: string, path: string, ipv6 = false): Promise<Capture> {
     const proc = lab.spawn(node, [
       "tcpdump",
       "-i",
@@ -62,7 +77,7 @@ export class Capture {
       "256",
       "-w",
       path,
-      "arp or ip proto 112",
+      ipv6 ? "arp or ip proto 112 or ip6 proto 112 or icmp6" : "arp or ip proto 112",
     ]);
     await proc.waitFor(/listening on/, 10_000);
     return new Capture(path, proc);
@@ -81,6 +96,7 @@ export function readCapture(bytes: Uint8Array): CaptureResult {
   const out: CaptureResult = {
     adverts: [],
     arps: [],
+    nas: [],
     error: read.error ? `${read.error.message} at byte ${read.error.offset}` : null,
   };
   const linkType = read.header?.linkType ?? 1;
@@ -98,6 +114,20 @@ export function readCapture(bytes: Uint8Array): CaptureResult {
         senderIp: arp.senderIp,
         targetIp: arp.targetIp,
         gratuitous: arp.gratuitous,
+      });
+    } else if (net.etherType === ETHERTYPE_IPV6) {
+      const na = decodeNeighborAdvert(net.payload);
+      if (na?.unsolicited) {
+        out.nas.push({ tMs, senderMac: formatMac(rec.data, 6), target: na.target });
+        continue;
+      }
+      const r = decodeIpPacket(net.payload);
+      if (!r.ok || r.ip === undefined) continue;
+      out.adverts.push({
+        tMs,
+        source: r.ip.source,
+        vrid: r.advert.vrid,
+        priority: r.advert.priority,
       });
     } else if (net.etherType === ETHERTYPE_IPV4) {
       const r = decodeIpPacket(net.payload);
@@ -143,4 +173,14 @@ export function lastAdvertBefore(
     if (a.source === source && a.vrid === vrid) last = a;
   }
   return last;
+}
+
+/** The first unsolicited neighbour advertisement at or after `afterMs` in which `mac` claims `ip`. */
+export function firstNa(
+  cap: CaptureResult,
+  ip: string,
+  mac: string,
+  afterMs: number,
+): NaSeen | null {
+  return cap.nas.find((n) => n.tMs >= afterMs && n.target === ip && n.senderMac === mac) ?? null;
 }

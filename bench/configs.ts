@@ -65,3 +65,35 @@ export function writeScaleConfigs(dir: string, count: number): { a: string; b: s
   Deno.writeTextFileSync(b, scaleConfig(count, 99));
   return { a, b };
 }
+
+/** The dual-stack VRRPv3 bench pair: VRID 51 over IPv4 and VRID 52 over IPv6. */
+export const V3_VIP4 = "10.101.0.151";
+export const V3_VIP6 = "fd00:101::151";
+export const V3_VRID4 = 51;
+
+/** Master_Down_Interval of the v3 backup (priority 99) at `intervalCs` (RFC 5798 §6.1). */
+export function v3MasterDownMs(intervalCs: number): number {
+  return 3 * intervalCs * 10 + ((256 - 99) * intervalCs * 10) / 256;
+}
+
+/**
+ * A keepalived.conf with one VRRPv3 instance per family at `priority`, adverts every
+ * `intervalCs` centiseconds: what both implementations run in the v3 scenario.
+ */
+export function v3Config(priority: number, intervalCs: number): string {
+  const inst = (name: string, vrid: number, vip: string) =>
+    [
+      `vrrp_instance ${name} {`,
+      "    interface eth0",
+      `    virtual_router_id ${vrid}`,
+      `    priority ${priority}`,
+      `    advert_int ${intervalCs / 100}`,
+      "    virtual_ipaddress {",
+      `        ${vip}`,
+      "    }",
+      "}",
+    ].join("\n");
+  return `global_defs {\n    vrrp_version 3\n}\n\n${
+    inst("v3-ipv4", V3_VRID4, `${V3_VIP4}/22`)
+  }\n\n${inst("v3-ipv6", 52, `${V3_VIP6}/64`)}\n`;
+}

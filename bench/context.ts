@@ -62,6 +62,8 @@ export async function resetRouters(ctx: BenchContext): Promise<void> {
   for (const node of ctx.lab.routers) {
     await ctx.lab.linkUp(node);
     await ctx.lab.exec(node, ["ip", "addr", "flush", "dev", "eth0", "secondary"]);
+    // IPv6 VIPs (the link-local address stays)
+    await ctx.lab.exec(node, ["ip", "-6", "addr", "flush", "dev", "eth0", "scope", "global"]);
   }
 }
 

@@ -3,7 +3,7 @@
  * with keepalived 2.2.7 on the same namespace lab (switch, routers A and B, client C), both
  * implementations alternating. Prints a table and writes bench/results/latest.{json,md}.
  *
- *   deno task bench [--runs N] [--only failover,idle,scale,mass] [--impl vrrp,keepalived]
+ *   deno task bench [--runs N] [--only failover,idle,scale,mass,v3] [--impl vrrp,keepalived]
  *                   [--window SECONDS] [--quick] [--keep] [--out DIR] [--render]
  *
  * `--render` runs nothing: it rebuilds the table and latest.md from an existing latest.json.
@@ -19,10 +19,11 @@ import { buildRows, consoleTable, emptyResults, markdownTable, type RawResults }
 import { failoverCycle } from "./scenarios/failover.ts";
 import { idleWindow } from "./scenarios/idle.ts";
 import { massFailover, scaleSteady } from "./scenarios/scale.ts";
+import { v3FailoverCycle } from "./scenarios/v3_failover.ts";
 import { loadAvg, type MachineInfo, machineInfo } from "./machine.ts";
 
 /** Scenario groups `--only` can pick. */
-export const SCENARIOS = ["failover", "idle", "scale", "mass"] as const;
+export const SCENARIOS = ["failover", "idle", "scale", "mass", "v3"] as const;
 
 const USAGE = `usage: deno task bench [--runs N] [--only ${SCENARIOS.join(",")}]
        [--impl vrrp,keepalived] [--window SECONDS] [--quick] [--keep] [--out DIR] [--render]`;
@@ -112,7 +113,7 @@ export async function runBench(
 ): Promise<RawResults> {
   const raw = emptyResults();
   const work = await Deno.makeTempDir({ prefix: "vrrp-bench-" });
-  const lab = await Lab.create({ routers: ["a", "b"], client: true });
+  const lab = await Lab.create({ routers: ["a", "b"], client: true, ipv6: true });
   try {
     const ctx: BenchContext = {
       lab,
@@ -152,6 +153,20 @@ export async function runBench(
           if (s) {
             raw.mass[impl].push(s);
             for (const n of s.notes) log(`  note: ${n}`);
+          }
+        }
+      }
+    }
+    if (wanted(opts, "v3")) {
+      // VRRPv3 dual stack at 100 ms and 20 ms adverts (RFC 5798 centisecond timers)
+      for (const cs of [10, 2]) {
+        for (let i = 0; i < opts.runs; i++) {
+          for (const impl of order(opts, i)) {
+            const s = await attempt(ctx, raw, "v3", impl, i, () => v3FailoverCycle(ctx, impl, cs));
+            if (s) {
+              raw.v3![impl].push(s);
+              for (const n of s.notes) log(`  note: ${n}`);
+            }
           }
         }
       }
@@ -216,7 +231,8 @@ export function summaryMarkdown(machine: MachineInfo, opts: BenchOptions, raw: R
       : `Targets missed: ${missed.map((r) => `${r.figure} (${r.target})`).join("; ")}.`,
   ];
   const notes = new Map<string, number>();
-  for (const [scenario, byImpl] of Object.entries({ failover: raw.failover, mass: raw.mass })) {
+  const withNotes = { failover: raw.failover, mass: raw.mass, v3: raw.v3 ?? emptyResults().v3! };
+  for (const [scenario, byImpl] of Object.entries(withNotes)) {
     for (const [impl, samples] of Object.entries(byImpl)) {
       for (const sample of samples as { notes: string[] }[]) {
         for (const n of sample.notes) {

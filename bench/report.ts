@@ -2,11 +2,17 @@
  * From raw samples to the published figures: one row per figure with vrrp, keepalived, their
  * ratio, the protocol bound and the target, rendered as a console table and as markdown.
  */
-import { EXAMPLE_MASTER_DOWN_MS, EXAMPLE_PREEMPT_MS, EXAMPLE_SKEW_MS } from "./configs.ts";
+import {
+  EXAMPLE_MASTER_DOWN_MS,
+  EXAMPLE_PREEMPT_MS,
+  EXAMPLE_SKEW_MS,
+  v3MasterDownMs,
+} from "./configs.ts";
 import type { ImplName } from "./daemons.ts";
 import type { FailoverSample } from "./scenarios/failover.ts";
 import type { IdleSample } from "./scenarios/idle.ts";
 import type { MassFailoverSample, ScaleSample } from "./scenarios/scale.ts";
+import type { V3FailoverSample } from "./scenarios/v3_failover.ts";
 import { percentile, round, summarize } from "./stats.ts";
 
 /** Everything measured, per implementation. */
@@ -15,6 +21,8 @@ export interface RawResults {
   idle: Record<ImplName, IdleSample[]>;
   scale: Record<ImplName, ScaleSample[]>;
   mass: Record<ImplName, MassFailoverSample[]>;
+  /** VRRPv3 dual-stack hard failovers (absent from results written before it existed) */
+  v3?: Record<ImplName, V3FailoverSample[]>;
   errors: { scenario: string; impl: ImplName; run: number; message: string }[];
 }
 
@@ -25,6 +33,7 @@ export function emptyResults(): RawResults {
     idle: { vrrp: [], keepalived: [] },
     scale: { vrrp: [], keepalived: [] },
     mass: { vrrp: [], keepalived: [] },
+    v3: { vrrp: [], keepalived: [] },
     errors: [],
   };
 }
@@ -411,8 +420,60 @@ export function buildRows(raw: RawResults): Row[] {
       samples: raw.mass,
       pick: (s) => s.maxLatenessMs,
     }),
+    ...v3Rows(raw),
   ];
   return rows.filter((r) => r.vrrp.detail !== "not run" || r.keepalived.detail !== "not run");
+}
+
+/** Scenario 8: VRRPv3 dual-stack hard failover at 100 ms and 20 ms adverts. */
+function v3Rows(raw: RawResults): Row[] {
+  const all = raw.v3 ?? { vrrp: [], keepalived: [] };
+  return [10, 2].flatMap((cs) => {
+    const samples = {
+      vrrp: all.vrrp.filter((s) => s.intervalCs === cs),
+      keepalived: all.keepalived.filter((s) => s.intervalCs === cs),
+    };
+    const bound = v3MasterDownMs(cs);
+    const scenario = `8 VRRPv3 hard failover, ${cs * 10} ms adverts`;
+    const target = {
+      text: `median <= ${round(bound + 30, 1)} ms (Master_Down_Interval + 30)`,
+      ok: (v: number) => v <= bound + 30,
+    };
+    return [
+      row({
+        id: `v3_hard_failover_${cs * 10}ms_garp_ms`,
+        scenario,
+        figure: "cable of A pulled -> B's first gratuitous ARP for the IPv4 VIP",
+        unit: "ms",
+        digits: 1,
+        bound,
+        samples,
+        pick: (s) => s.hardArpMs,
+        target,
+      }),
+      row({
+        id: `v3_hard_failover_${cs * 10}ms_na_ms`,
+        scenario,
+        figure: "cable of A pulled -> B's first unsolicited NA for the IPv6 VIP",
+        unit: "ms",
+        digits: 1,
+        bound,
+        samples,
+        pick: (s) => s.hardNaMs,
+        target,
+      }),
+      row({
+        id: `v3_hard_failover_${cs * 10}ms_from_advert_ms`,
+        scenario,
+        figure: "A's last IPv4 advert before the cut -> B's first gratuitous ARP (no cut phase)",
+        unit: "ms",
+        digits: 1,
+        bound,
+        samples,
+        pick: (s) => s.hardFromAdvertMs,
+      }),
+    ];
+  });
 }
 
 function fmt(v: number, unit: string): string {
