@@ -161,3 +161,16 @@ Deno.test("a v3 advert with a wrong IPv6 hop limit or pseudo-header is dropped a
   assert.deepEqual(v6.status().drops, { badTtl: 1, badChecksum: 1 });
   await daemon.shutdown();
 });
+
+Deno.test("an IPv6 VIP a crashed run left behind is removed at start, like an IPv4 one", async () => {
+  const h = host();
+  h.addresses.set("eth0", new Set(["fd00:101::151", "10.101.0.151", "fd00::99"]));
+  const { daemon } = await bootDaemon(h, CONF);
+  assert.deepEqual(h.vipsOn(), ["fd00::99"], "an address we do not manage stays");
+  await daemon.shutdown();
+});
+
+Deno.test("an IPv6 instance on an interface without a link-local address is refused at start", async () => {
+  const h = new FakeHost();
+  await assert.rejects(() => bootDaemon(h, CONF), /eth0 has no IPv6 link-local address/);
+});
