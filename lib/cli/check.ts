@@ -2,6 +2,7 @@
  * `vrrp check`: parse and validate a config, print diagnostics and a summary of the instances.
  * Never opens sockets or touches addresses. Exit 0: no errors; 1: errors; 2: no readable file.
  */
+import { configFamily } from "../../config/inherit.ts";
 import { hasErrors, loadConfig } from "../../config/load.ts";
 import { applyScriptChecks } from "../track/script_checks.ts";
 import { formatDiagnostic } from "../../config/diagnostics.ts";
@@ -23,6 +24,9 @@ export interface InstanceSummary {
   priority: number;
   state: "MASTER" | "BACKUP";
   vips: number;
+  /** VRRP version and address family, as the daemon would run it */
+  version: 2 | 3;
+  family: "ipv4" | "ipv6";
 }
 
 function summarize(i: InstanceConfig): InstanceSummary {
@@ -33,6 +37,8 @@ function summarize(i: InstanceConfig): InstanceSummary {
     priority: i.priority,
     state: i.initialState,
     vips: i.vips.length,
+    version: i.version,
+    family: configFamily(i),
   };
 }
 
@@ -95,7 +101,8 @@ export async function runCheck(opts: CheckOptions): Promise<number> {
   for (const i of instances) {
     console.log(
       `  ${i.name}  ${i.interface || "(no interface)"}  vrid ${i.vrid}  priority ${i.priority}  ` +
-        `state ${i.state}  ${plural(i.vips, "VIP")}`,
+        `state ${i.state}  ${plural(i.vips, "VIP")}` +
+        (i.version === 3 ? `  VRRPv3 ${i.family === "ipv6" ? "IPv6" : "IPv4"}` : ""),
     );
   }
   const counts = [

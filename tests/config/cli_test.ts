@@ -67,6 +67,8 @@ Deno.test("vrrp check --json prints diagnostics, instances and ok", async () => 
     priority: 100,
     state: "MASTER",
     vips: 2,
+    version: 2,
+    family: "ipv4",
   });
   assert.equal(j.diagnostics.length, 3);
   assert.deepEqual(Object.keys(j.diagnostics[0]).sort(), [
@@ -141,4 +143,21 @@ Deno.test("vrrp check through main.ts: stdout, exit code and --config-id", async
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("vrrp check names VRRPv3 instances and their family", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/v3.conf`;
+  await Deno.writeTextFile(
+    file,
+    "vrrp_instance v6 {\n interface eth0\n virtual_router_id 52\n advert_int 0.1\n" +
+      " virtual_ipaddress {\n  fd00:101::151/64\n }\n}\n",
+  );
+  const r = await capture(() => runCheck({ file }));
+  await Deno.remove(dir, { recursive: true });
+  assert.equal(r.code, 0);
+  assert.match(
+    r.stdout,
+    /v6 {2}eth0 {2}vrid 52 {2}priority 100 {2}state BACKUP {2}1 VIP {2}VRRPv3 IPv6/,
+  );
 });
