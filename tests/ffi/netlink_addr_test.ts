@@ -5,7 +5,12 @@ import fc from "fast-check";
 import { testWith } from "../_support/env.ts";
 import { Lab } from "../netns/lab.ts";
 import { inNetns } from "../../ffi/netns.ts";
-import { addrDumpRequest, parseAddrMessages } from "../../ffi/netlink_addr.ts";
+import {
+  addrDumpRequest,
+  IFA_F_TENTATIVE,
+  parseAddr6Messages,
+  parseAddrMessages,
+} from "../../ffi/netlink_addr.ts";
 import { netlinkHostAddresses } from "../../lib/vip/netlink_read.ts";
 import { parseAddrShow } from "../../lib/vip/ip_batch.ts";
 
@@ -99,8 +104,33 @@ Deno.test("parseAddrMessages() never throws on arbitrary or truncated input", ()
   );
 });
 
+Deno.test("parseAddr6Messages(): IPv6 entries as bytes with scope and IFA_FLAGS; IPv4 skipped", () => {
+  const ll = Uint8Array.of(0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
+  const flags = new Uint8Array(4);
+  new DataView(flags.buffer).setUint32(0, IFA_F_TENTATIVE, true);
+  const msgs = [
+    addrMessage({ prefix: 22, scope: 0, index: 3 }, [[2, ip4("10.101.0.101")]]),
+    addrMessage({ family: 10, prefix: 64, scope: 253, index: 3 }, [[1, ll], [8, flags]]),
+  ];
+  const all = new Uint8Array(msgs[0].length + msgs[1].length);
+  all.set(msgs[0]);
+  all.set(msgs[1], msgs[0].length);
+  const part = parseAddr6Messages(all);
+  assert.deepEqual(part.addrs, [
+    { ifindex: 3, address: ll, prefixlen: 64, scope: "link", flags: IFA_F_TENTATIVE },
+  ]);
+  const sample = msgs[1];
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat(sample.length), (junk, cut) => {
+      parseAddr6Messages(junk);
+      parseAddr6Messages(sample.subarray(0, cut));
+    }),
+    { numRuns: 500 },
+  );
+});
+
 testWith(
-  "netlinkHostAddresses() reads exactly what `ip -j -4 addr show` reports, per device",
+  "netlinkHostAddresses() reads exactly what `ip -j addr show` reports, per device, both families",
   { root: true, commands: ["ip"] },
   async () => {
     await using lab = await Lab.create({ routers: ["a"], client: false });
@@ -110,16 +140,18 @@ testWith(
         ["10.101.0.102/32", "dev", "eth0", "scope", "link"],
         ["10.101.7.7/24", "brd", "10.101.7.255", "dev", "eth0"],
         ["10.101.1.200/22", "dev", "eth0"], // a secondary in the router's own subnet
+        ["fd00:101::151/64", "dev", "eth0", "nodad"], // an IPv6 VIP
       ]
     ) await lab.must("a", ["ip", "addr", "add", ...args]);
     const got = inNetns(lab.ns("a"), () => netlinkHostAddresses(["eth0", "lo", "nope0"]));
     for (const dev of ["eth0", "lo"]) {
       const want = parseAddrShow(
-        await lab.must("a", ["ip", "-j", "-4", "addr", "show", "dev", dev]),
+        await lab.must("a", ["ip", "-j", "addr", "show", "dev", dev]),
       );
       assert.deepEqual(got.get(dev), { addrs: want }, dev);
     }
-    assert.equal(got.get("eth0")!.addrs.length, 5);
+    // 5 IPv4, the IPv6 VIP and the link-local address
+    assert.equal(got.get("eth0")!.addrs.length, 7);
     assert.deepEqual(got.get("nope0"), { addrs: [], stderr: 'Device "nope0" does not exist.' });
   },
 );
