@@ -34,6 +34,7 @@ export function defaultGlobal(): GlobalConfig {
     higherPrioSendAdvert: true,
     enableScriptSecurity: false,
     mcastGroup4: "224.0.0.18",
+    mcastGroup6: "ff02::12",
     controlSocket: "/run/vrrp/vrrp.sock",
     stateDir: "/var/lib/vrrp",
     // vrrp's own: a notify script still running after this long is killed

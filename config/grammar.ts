@@ -398,15 +398,14 @@ export const GLOBAL: Section<GlobalConfig> = section<GlobalConfig>(
       },
       write: (g) => g.enableScriptSecurity ? ["enable_script_security"] : [],
     },
-    {
-      ...prop<GlobalConfig, "mcastGroup4">("vrrp_mcast_group4", str, "mcastGroup4", {
-        doc: "IPv4 multicast group of adverts",
-        def: "`224.0.0.18`",
-      }),
-      // the unicast/multicast work (#11) makes the daemon use it; until then validate() warns
-      warned: "read, but adverts are still sent to and received on 224.0.0.18: peers using " +
-        "another group do not hear this host, nor it them",
-    },
+    prop("vrrp_mcast_group4", str, "mcastGroup4", {
+      doc: "IPv4 multicast group adverts go to and the sockets join",
+      def: "`224.0.0.18`",
+    }),
+    prop("vrrp_mcast_group6", str, "mcastGroup6", {
+      doc: "IPv6 multicast group adverts go to and the sockets join (VRRPv3)",
+      def: "`ff02::12`",
+    }),
     prop("vrrp_control_socket", str, "controlSocket", {
       own: true,
       syntax: "PATH",

@@ -145,6 +145,8 @@ export interface GlobalConfig {
   scriptGroup?: string;
   enableScriptSecurity: boolean;
   mcastGroup4: string;
+  /** keepalived's `vrrp_mcast_group6`: where IPv6 adverts go (default ff02::12) */
+  mcastGroup6: string;
   /** vrrp's own: control socket path (default /run/vrrp/vrrp.sock) */
   controlSocket: string;
   /** vrrp's own: where administrative state is kept (default /var/lib/vrrp) */

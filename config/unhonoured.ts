@@ -182,11 +182,6 @@ export const GLOBAL_UNHONOURED: Unhonoured[] = [
   ]),
   { kw: "vrrp_strict", severity: "warning", message: STRICT },
   {
-    kw: "vrrp_mcast_group6",
-    severity: "warning",
-    message: "is not supported; ignored: IPv6 adverts go to ff02::12",
-  },
-  {
     kw: "default_interface",
     severity: "warning",
     message: "is not honoured: every vrrp_instance must name its interface",

@@ -5,8 +5,13 @@
  */
 import type { Config, InstanceConfig, SourcePos, VipConfig } from "./model.ts";
 import { Diagnostics } from "./diagnostics.ts";
-import { VRRP_MCAST_GROUP4 } from "../lib/vrrp/constants.ts";
-import { canonicalAddress, Family, familyOf, parseAddress } from "../lib/vrrp/address.ts";
+import {
+  canonicalAddress,
+  Family,
+  familyOf,
+  isMulticast,
+  parseAddress,
+} from "../lib/vrrp/address.ts";
 import { configFamily } from "./inherit.ts";
 
 const AUTH_WIRE_BYTES = 8;
@@ -41,14 +46,10 @@ export function validate(
   const g = config.global;
   if (!isIpv4(g.mcastGroup4) || !/^2(2[4-9]|3\d)\./.test(g.mcastGroup4)) {
     diags.error(where("global:vrrp_mcast_group4"), `bad IPv4 multicast group "${g.mcastGroup4}"`);
-  } else if (g.mcastGroup4 !== VRRP_MCAST_GROUP4) {
-    diags.warning(
-      where("global:vrrp_mcast_group4"),
-      `vrrp_mcast_group4 ${g.mcastGroup4} is not honoured yet: adverts are still sent to and ` +
-        `received on ${VRRP_MCAST_GROUP4}, so peers using ${g.mcastGroup4} do not hear this ` +
-        "host, nor it them",
-    );
   }
+  if (familyOf(g.mcastGroup6) !== Family.ipv6 || !isMulticast(g.mcastGroup6)) {
+    diags.error(where("global:vrrp_mcast_group6"), `bad IPv6 multicast group "${g.mcastGroup6}"`);
+  } else g.mcastGroup6 = canonicalAddress(g.mcastGroup6)!;
 
   const scripts = new Set(config.scripts.map((s) => s.name));
   const trackFiles = new Set(config.trackFiles.map((t) => t.name));

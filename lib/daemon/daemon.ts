@@ -11,11 +11,17 @@ import type { Family } from "../vrrp/address.ts";
 import { decodeAdvert } from "../vrrp/packet.ts";
 import { DropLog } from "./drop_log.ts";
 import { type GroupChange, GroupStates } from "./group_state.ts";
-import { type Effects, InterfaceError, type InterfacePort, type Received } from "./effects.ts";
+import {
+  type Effects,
+  InterfaceError,
+  type InterfacePort,
+  type MulticastGroups,
+  type Received,
+} from "./effects.ts";
 import { InstanceRuntime, type TransitionInfo } from "./instance.ts";
 import type { DropReason, FsmEvent } from "../vrrp/types.ts";
 import type { Logger } from "./logger.ts";
-import { instanceFamily, instanceParams, vipDev } from "./params.ts";
+import { instanceFamily, instanceParams, vipDev, wireAddresses } from "./params.ts";
 import { planReload } from "./reload_diff.ts";
 import { Scheduler } from "./scheduler.ts";
 import { syncRolePlan } from "./sync_roles.ts";
@@ -131,7 +137,11 @@ export class Daemon implements DaemonApi {
     for (const name of new Set(instances.map((c) => c.interface))) {
       const open = this.#ifaces.get(name)?.port;
       const port = open ??
-        await this.#opts.effects.openInterface(name, (r) => this.#onReceive(name, r));
+        await this.#opts.effects.openInterface(
+          name,
+          (r) => this.#onReceive(name, r),
+          this.#groups4and6(),
+        );
       // a port opened here is closed again on failure; an open one serves other instances
       const fail = async (err: unknown) => {
         if (!open) await port.close();
@@ -189,6 +199,12 @@ export class Daemon implements DaemonApi {
     }
   }
 
+  /** The multicast groups of the running config (group selection stays a parameter). */
+  #groups4and6(): MulticastGroups {
+    const g = this.#config.global;
+    return { ipv4: g.mcastGroup4, ipv6: g.mcastGroup6 };
+  }
+
   #startInstance(cfg: InstanceConfig, adminDown?: boolean): void {
     const entry = this.#ifaces.get(cfg.interface);
     if (!entry) throw new Error(`interface ${cfg.interface} is not open`);
@@ -204,6 +220,7 @@ export class Daemon implements DaemonApi {
       scheduler: this.#scheduler,
       wallClock: () => this.#wallClock(),
       onTransition: (t) => this.#onTransition(t),
+      wire: wireAddresses(params, this.#groups4and6()[params.family]),
     });
     this.#instances.set(cfg.name, inst);
     entry.byKey.set(instanceKey(params.family, cfg.vrid), inst);
@@ -461,6 +478,14 @@ export class Daemon implements DaemonApi {
     }
     for (const d of loaded.diagnostics) this.#log.warn(formatDiagnostic(d));
     const next = loaded.config;
+    const g = this.#config.global;
+    if (next.global.mcastGroup4 !== g.mcastGroup4 || next.global.mcastGroup6 !== g.mcastGroup6) {
+      // the open sockets joined the old groups: applying half of it would split the LAN
+      const error = "reload refused, keeping the running config: vrrp_mcast_group4/6 changed; " +
+        "restart vrrp to apply";
+      this.#log.error(error);
+      return { ok: false, error };
+    }
     const plan = planReload([...this.#instances.values()].map((i) => i.cfg), next.instances);
     const toStart = [...plan.added, ...plan.changed];
     try {

@@ -43,6 +43,12 @@ export interface ReceiveDropped {
   atMs: number;
 }
 
+/** The multicast group adverts go to, per family (`vrrp_mcast_group4`, `vrrp_mcast_group6`). */
+export interface MulticastGroups {
+  ipv4: string;
+  ipv6: string;
+}
+
 /** What a port delivers. */
 export type Received = ReceivedMessage | ReceiveDropped;
 
@@ -94,10 +100,15 @@ export interface Effects {
   clearTimer(id: number): void;
   /**
    * Opens the interface; `onReceive` gets every packet of protocol 112 seen on it, as a VRRP
-   * message with its addresses (or why it was dropped below VRRP). Throws
-   * {@link InterfaceError} when the interface is missing or we lack privileges.
+   * message with its addresses (or why it was dropped below VRRP). The sockets join `groups`
+   * (default: 224.0.0.18 and ff02::12). Throws {@link InterfaceError} when the interface is
+   * missing or we lack privileges.
    */
-  openInterface(name: string, onReceive: (r: Received) => void): Promise<InterfacePort>;
+  openInterface(
+    name: string,
+    onReceive: (r: Received) => void,
+    groups?: MulticastGroups,
+  ): Promise<InterfacePort>;
   addVips(vips: VipConfig[], dev: string): Promise<VipOutcome>;
   removeVips(vips: VipConfig[], dev: string): Promise<VipOutcome>;
   /** Which of `vips` are on `dev` right now (same order). */

@@ -152,13 +152,13 @@ export function realEffects(log: Logger): Effects {
     // nothing due and had to be re-armed, a second wake-up and ~1 ms more lateness
     setTimer: (delayMs, fn) => timers.setTimer(delayMs, fn),
     clearTimer: (id) => timers.clearTimer(id),
-    openInterface(name, onReceive): Promise<InterfacePort> {
+    openInterface(name, onReceive, groups): Promise<InterfacePort> {
       let raw: RawIpSocket;
       let arp: PacketSocket;
       let info;
       try {
         info = interfaceInfo(name);
-        raw = RawIpSocket.open(name);
+        raw = RawIpSocket.open(name, groups && { group: v4Bytes(groups.ipv4) });
       } catch (err) {
         return Promise.reject(describe(name, err));
       }
@@ -184,7 +184,7 @@ export function realEffects(log: Logger): Effects {
           if (family === Family.ipv4 || raw6 !== null) return;
           try {
             linkLocal = linkLocalOf(info.index, log);
-            raw6 = RawIp6Socket.open(name);
+            raw6 = RawIp6Socket.open(name, groups && { group: v6Bytes(groups.ipv6) });
           } catch (err) {
             throw describe(name, err);
           }

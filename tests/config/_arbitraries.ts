@@ -154,6 +154,7 @@ export const arbConfig: fc.Arbitrary<Config> = fc.record({
     scriptGroup: opt(name),
     enableScriptSecurity: fc.boolean(),
     mcastGroup4: ipv4,
+    mcastGroup6: fc.constantFrom("ff02::12", "ff02::13", "ff05::12"),
     controlSocket: path,
     stateDir: path,
     scriptTimeoutSec: fc.integer({ min: 1, max: 3600 }),

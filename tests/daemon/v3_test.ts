@@ -174,3 +174,20 @@ Deno.test("an IPv6 instance on an interface without a link-local address is refu
   const h = new FakeHost();
   await assert.rejects(() => bootDaemon(h, CONF), /eth0 has no IPv6 link-local address/);
 });
+
+Deno.test("vrrp_mcast_group4/6: adverts go to the configured groups; a reload that changes them is refused", async () => {
+  const h = host();
+  const conf = CONF.replace(
+    "vrrp_version 3",
+    "vrrp_version 3\n  vrrp_mcast_group4 224.0.0.19\n  vrrp_mcast_group6 FF02::0:13",
+  );
+  let text = conf;
+  const { daemon } = await bootDaemon(h, conf, () => text);
+  await h.advance(400);
+  const dsts = new Set(h.adverts.map((a) => `${a.to.family} ${a.to.dst}`));
+  assert.deepEqual([...dsts].sort(), ["ipv4 224.0.0.19", "ipv6 ff02::13"]);
+  text = conf.replace("FF02::0:13", "ff02::14");
+  const r = await daemon.reload();
+  assert.ok(!r.ok && /vrrp_mcast_group4\/6 changed; restart vrrp to apply/.test(r.error));
+  await daemon.shutdown();
+});

@@ -322,3 +322,40 @@ testWith(
     }
   },
 );
+
+testWith(
+  "vrrp_mcast_group4/6: vrrp and keepalived meet on 224.0.0.19 and ff02::13",
+  PREREQS,
+  async () => {
+    const lab = await Lab.create({ routers: ["a", "b"], client: false, ipv6: true });
+    const tmp = await Deno.makeTempDir({ prefix: "vrrp-v3-groups-" });
+    const peers: Peer[] = [];
+    const groups = (text: string) =>
+      text.replace(
+        "vrrp_version 3",
+        "vrrp_version 3\n    vrrp_mcast_group4 224.0.0.19\n    vrrp_mcast_group6 ff02::13",
+      );
+    const show = async () => JSON.stringify({ a: await holds(lab, "a"), b: await holds(lab, "b") });
+    try {
+      const a = await startPeer("keepalived", lab, "a", groups(v3Config(100, "0.1")), tmp);
+      peers.push(a);
+      const b = await startPeer("vrrp", lab, "b", groups(v3Config(99, "0.1")), tmp);
+      peers.push(b);
+      const aHoldsBoth = async () =>
+        (await holds(lab, "a")).length === 2 && (await holds(lab, "b")).length === 0;
+      await waitUntil("A to hold both VIPs", aHoldsBoth, 8000, { describe: show });
+      // B hears A on the configured groups: it stays backup for 10 adverts
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.ok(await aHoldsBoth(), await show());
+      assert.equal(await a.stop(), 0);
+      await waitUntil("B to take both", async () => (await holds(lab, "b")).length === 2, 3000, {
+        describe: show,
+      });
+      assert.doesNotMatch(b.log(), /dropped packet/);
+    } finally {
+      for (const p of peers) p.kill();
+      await lab.destroy();
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    }
+  },
+);
