@@ -35,6 +35,7 @@ export function defaultGlobal(): GlobalConfig {
     enableScriptSecurity: false,
     mcastGroup4: "224.0.0.18",
     mcastGroup6: "ff02::12",
+    checkUnicastSrc: false,
     controlSocket: "/run/vrrp/vrrp.sock",
     stateDir: "/var/lib/vrrp",
     // vrrp's own: a notify script still running after this long is killed
@@ -68,6 +69,8 @@ export function defaultInstance(name: string): InstanceConfig {
     garpMasterRefreshRepeat: DEFAULT_GARP.masterRefreshRepeat,
     higherPrioSendAdvert: true,
     unicastPeers: [],
+    checkUnicastSrc: false,
+    unicastFaultNoPeer: false,
     trackInterfaces: [],
     trackScripts: [],
     trackFiles: [],
@@ -110,4 +113,5 @@ export const INHERITED = [
   "garpMasterRefreshSec",
   "garpMasterRefreshRepeat",
   "higherPrioSendAdvert",
+  "checkUnicastSrc",
 ] as const satisfies readonly (keyof InstanceConfig & keyof GlobalConfig)[];

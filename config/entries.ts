@@ -84,3 +84,56 @@ export function formatTrack(r: TrackRef): string {
   if (r.reverse) s += " reverse";
   return s;
 }
+
+/** A unicast peer: its address and the TTL (hop limit) range its adverts must arrive with. */
+export interface UnicastPeer {
+  address: string;
+  /** keepalived's defaults: 0 and 255 */
+  minTtl: number;
+  maxTtl: number;
+  /** a `min_ttl`/`max_ttl` was read: keepalived then checks the source of every advert */
+  ttlGiven: boolean;
+}
+
+/**
+ * `ADDR [min_ttl N] [max_ttl N]`, read as keepalived 2.2.7 reads it: a bad value or an unknown
+ * option is reported and skipped (keepalived runs with the rest), never an error. The address is
+ * checked by validate().
+ */
+export function parseUnicastPeer(spec: string): Parsed<UnicastPeer> {
+  const warnings: string[] = [];
+  const words = spec.trim().split(/\s+/);
+  const peer: UnicastPeer = { address: words[0] ?? "", minTtl: 0, maxTtl: 255, ttlGiven: false };
+  for (let i = 1; i < words.length; i += 2) {
+    const opt = words[i];
+    const v = words[i + 1];
+    if (v === undefined) {
+      warnings.push(`unicast_peer ${peer.address}: "${opt}" is missing a value; ignored`);
+      break;
+    }
+    if (!/^\d+$/.test(v) || Number(v) > 255) {
+      warnings.push(`unicast_peer ${peer.address}: ${opt} "${v}" is not 0..255; ignored`);
+      continue;
+    }
+    if (opt === "min_ttl") peer.minTtl = Number(v);
+    else if (opt === "max_ttl") peer.maxTtl = Number(v);
+    else {
+      warnings.push(`unicast_peer ${peer.address}: unknown option "${opt}"; ignored with the rest`);
+      break;
+    }
+    peer.ttlGiven = true;
+  }
+  if (peer.minTtl > peer.maxTtl) {
+    warnings.push(
+      `unicast_peer ${peer.address}: min_ttl ${peer.minTtl} > max_ttl ${peer.maxTtl}: ` +
+        `every advert from it will be dropped (as keepalived does)`,
+    );
+  }
+  return { value: peer, warnings };
+}
+
+/** `ADDR[/PREFIX]` split: keepalived accepts a prefix length on unicast_src_ip and ignores it. */
+export function splitPrefix(s: string): { address: string; prefix?: string } {
+  const i = s.indexOf("/");
+  return i < 0 ? { address: s } : { address: s.slice(0, i), prefix: s.slice(i + 1) };
+}

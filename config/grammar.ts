@@ -406,6 +406,11 @@ export const GLOBAL: Section<GlobalConfig> = section<GlobalConfig>(
       doc: "IPv6 multicast group adverts go to and the sockets join (VRRPv3)",
       def: "`ff02::12`",
     }),
+    prop("vrrp_check_unicast_src", bool, "checkUnicastSrc", {
+      doc: "every unicast instance drops adverts whose source is not one of its `unicast_peer`s " +
+        "(counted as `notPeer`), as the instance keyword `check_unicast_src`",
+      def: "false",
+    }),
     prop("vrrp_control_socket", str, "controlSocket", {
       own: true,
       syntax: "PATH",
@@ -664,25 +669,69 @@ export const INSTANCE: Section<InstanceTarget> = section<InstanceTarget>(
       doc: "as in global",
       def: "the global value",
     }),
-    iprop("mcast_src_ip", str, "mcastSrcIp", { doc: "IPv4 string", def: "—" }),
-    iprop("unicast_src_ip", str, "unicastSrcIp", { doc: "IPv4 string", def: "—" }),
+    iprop("mcast_src_ip", str, "mcastSrcIp", {
+      syntax: "ADDR",
+      doc:
+        "source address of the adverts (as `unicast_src_ip`, without making the instance unicast)",
+      def: "the interface's primary address",
+    }),
+    iprop("unicast_src_ip", str, "unicastSrcIp", {
+      syntax: "ADDR[/PREFIX]",
+      doc: "source address of the adverts; must be an address of `interface` (checked at start " +
+        "and reload). A prefix length is accepted and ignored, as keepalived does",
+      def: "the interface's primary address",
+    }),
     {
       ...iprop("unicast_peer", { type: "strings" }, "unicastPeers", {
-        syntax: "{ ADDR… }",
-        doc: "array of IPv4 strings",
-        def: "[]",
+        syntax: "{ ADDR [min_ttl N] [max_ttl N]… }",
+        doc: "unicast mode: one advert goes to each peer instead of the multicast group, and " +
+          "adverts sent to the group are dropped. `min_ttl`/`max_ttl`: adverts from that peer " +
+          "must arrive with a TTL (hop limit) in the range, and they switch on " +
+          '`check_unicast_src`. TOML: strings `"ADDR [min_ttl N] [max_ttl N]"`',
+        def: "[] (multicast)",
       }),
       read: (s, t, r) => {
         const key = t.key;
         for (const e of r.needBlock(s)) {
           r.at(`${key}:unicast_peer:${t.inst.unicastPeers.length}`, e.keyword.pos);
-          t.inst.unicastPeers.push(e.keyword.text);
-          if (e.args.length > 0) {
-            r.diags.warning(e.args[0].pos, `unicast_peer options are not supported; ignored`);
-          }
+          t.inst.unicastPeers.push(tokenWords(e).join(" "));
         }
       },
+      write: (t) =>
+        t.inst.unicastPeers.length === 0 ? [] : block("unicast_peer", t.inst.unicastPeers),
     },
+    iprop("unicast_ttl", int(0, 255), "unicastTtl", {
+      syntax: "N",
+      doc: "IPv4 TTL / IPv6 hop limit of unicast adverts",
+      def: "255",
+    }),
+    {
+      ...iprop("check_unicast_src", bool, "checkUnicastSrc", {
+        doc: "drop adverts whose source is not a `unicast_peer` (counted as `notPeer`)",
+        def: "global `vrrp_check_unicast_src`",
+      }),
+      read: (_s, t) => {
+        t.inst.checkUnicastSrc = true;
+        t.explicit.add("checkUnicastSrc");
+      },
+      write: (t) => t.inst.checkUnicastSrc ? ["check_unicast_src"] : [],
+    },
+    {
+      ...iprop("unicast_fault_no_peer", bool, "unicastFaultNoPeer", {
+        doc: "a unicast instance without any `unicast_peer` goes to FAULT instead of multicasting",
+        def: "false",
+      }),
+      read: (_s, t) => {
+        t.inst.unicastFaultNoPeer = true;
+        t.explicit.add("unicastFaultNoPeer");
+      },
+      write: (t) => t.inst.unicastFaultNoPeer ? ["unicast_fault_no_peer"] : [],
+    },
+    iprop("mcast_dst_ip", str, "mcastDstIp", {
+      syntax: "ADDR",
+      doc: "multicast group of this instance's adverts: joined, and adverts go to it",
+      def: "global `vrrp_mcast_group4` / `vrrp_mcast_group6`",
+    }),
     ilist("track_interface", { type: "tracks" }, "trackInterfaces", {
       syntax: "{ NAME [weight N [reverse]] }",
       doc: "array of names or `{name, weight, reverse}` tables",

@@ -88,9 +88,23 @@ export interface InstanceConfig {
   garpMasterRefreshRepeat: number;
   /** vrrp's default true; keepalived's `vrrp_higher_prio_send_advert` */
   higherPrioSendAdvert: boolean;
+  /** the adverts' source address (keepalived: same field as `unicast_src_ip`) */
   mcastSrcIp?: string;
+  /** the adverts' source address, `ADDR[/PREFIX]`; must be an address of `interface` */
   unicastSrcIp?: string;
+  /**
+   * unicast peers, each `ADDR [min_ttl N] [max_ttl N]` as keepalived writes it (parsed by
+   * config/entries.ts parseUnicastPeer); non-empty: adverts go to each peer, not to the group
+   */
   unicastPeers: string[];
+  /** IPv4 TTL / IPv6 hop limit of unicast adverts (default 255) */
+  unicastTtl?: number;
+  /** adverts from addresses that are not unicast peers are dropped */
+  checkUnicastSrc: boolean;
+  /** unicast configured but no peer: Fault instead of multicasting */
+  unicastFaultNoPeer: boolean;
+  /** the multicast group of this instance's adverts (default: the global group of its family) */
+  mcastDstIp?: string;
   trackInterfaces: TrackRef[];
   trackScripts: TrackRef[];
   trackFiles: TrackRef[];
@@ -147,6 +161,8 @@ export interface GlobalConfig {
   mcastGroup4: string;
   /** keepalived's `vrrp_mcast_group6`: where IPv6 adverts go (default ff02::12) */
   mcastGroup6: string;
+  /** every unicast instance drops adverts from addresses that are not its peers */
+  checkUnicastSrc: boolean;
   /** vrrp's own: control socket path (default /run/vrrp/vrrp.sock) */
   controlSocket: string;
   /** vrrp's own: where administrative state is kept (default /var/lib/vrrp) */

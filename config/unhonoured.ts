@@ -167,11 +167,6 @@ export const GLOBAL_UNHONOURED: Unhonoured[] = [
     severity: "warning",
     message: "is not honoured: the address list of every advert is checked",
   },
-  {
-    kw: "vrrp_check_unicast_src",
-    severity: "warning",
-    message: "is not honoured: unicast adverts are not checked against unicast_peer",
-  },
   ...group("warning", "is not honoured: vrrp installs no firewall rules (see no_accept)", [
     "vrrp_iptables",
     "vrrp_ipsets",
@@ -242,25 +237,16 @@ export const INSTANCE_UNHONOURED: Unhonoured[] = [
     severity: "warning",
     message: "is not supported; ignored: the interface is used outside any VRF",
   },
-  {
-    kw: "mcast_dst_ip",
-    severity: "warning",
-    message: "is not supported; ignored: adverts go to the vrrp_mcast_group4 group",
-  },
   ...group("warning", "is not supported; ignored: its tracked objects have no effect", [
     "track_process",
     "track_bfd",
     "track_src_ip",
   ]),
-  ...group("warning", "is not honoured; unicast peers are handled as without it", [
-    "unicast_fault_no_peer",
-    "check_unicast_src",
-    "old_unicast_checksum",
-  ]),
   {
-    kw: "unicast_ttl",
+    kw: "old_unicast_checksum",
     severity: "warning",
-    message: "is not honoured: unicast adverts are sent with TTL 255",
+    message: "is not honoured: VRRPv3 unicast checksums always cover the real destination " +
+      "address; adverts from a peer computing them the old way are dropped (badChecksum)",
   },
   {
     kw: "promote_secondaries",

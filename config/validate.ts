@@ -13,6 +13,7 @@ import {
   parseAddress,
 } from "../lib/vrrp/address.ts";
 import { configFamily } from "./inherit.ts";
+import { parseUnicastPeer, splitPrefix } from "./entries.ts";
 
 const AUTH_WIRE_BYTES = 8;
 /** keepalived puts at most this many VIPs in one advert; more belong in the excluded list. */
@@ -185,18 +186,7 @@ function checkInstance(
     }
     seen.add(v.address);
   }
-  for (
-    const [kw, ip] of [["mcast_src_ip", inst.mcastSrcIp], ["unicast_src_ip", inst.unicastSrcIp]]
-  ) {
-    if (ip !== undefined && familyOf(ip) === null) {
-      diags.error(at(kw!), `${n}: bad IP address "${ip}" in ${kw}`);
-    }
-  }
-  inst.unicastPeers.forEach((p, i) => {
-    if (!isIpv4(p)) {
-      diags.error(at(`unicast_peer:${i}`), `${n}: bad IPv4 address "${p}" in unicast_peer`);
-    }
-  });
+  checkUnicast(inst, n, at, diags);
   for (const t of [...inst.trackInterfaces, ...inst.trackScripts, ...inst.trackFiles]) {
     if (t.weight !== undefined && (t.weight < -254 || t.weight > 254)) {
       diags.error(at(""), `${n}: weight of "${t.name}" must be -254..254, got ${t.weight}`);
@@ -296,4 +286,104 @@ function checkAdvertInt(
       ? `${n}: VRRPv3 advert_int is in 10 ms steps; ${adv} rounded to ${inst.advertIntervalSec}`
       : `${n}: VRRPv2 advert_int is whole seconds; ${adv} rounded to ${inst.advertIntervalSec}`,
   );
+}
+
+/** Whether `inst` uses a unicast keyword (keepalived's VRRP_FLAG_UNICAST_CONFIGURED). */
+export function unicastConfigured(inst: InstanceConfig): boolean {
+  return inst.unicastSrcIp !== undefined || inst.unicastPeers.length > 0 ||
+    inst.unicastFaultNoPeer || inst.checkUnicastSrc;
+}
+
+/**
+ * unicast_src_ip, mcast_src_ip, unicast_peer, unicast_ttl, mcast_dst_ip against the instance's
+ * family (that of its VIPs), with keepalived 2.2.7's verdicts: a peer of the other family or a
+ * malformed address is refused; a peer listed twice, or our own source address, is accepted
+ * with a warning (keepalived runs such a config silently).
+ */
+function checkUnicast(
+  inst: InstanceConfig,
+  n: string,
+  at: (kw: string) => SourcePos,
+  diags: Diagnostics,
+): void {
+  const family = configFamily(inst);
+  const fam = family === Family.ipv4 ? "IPv4" : "IPv6";
+  let src: string | undefined;
+  for (
+    const [kw, ip] of [["mcast_src_ip", inst.mcastSrcIp], ["unicast_src_ip", inst.unicastSrcIp]]
+  ) {
+    if (ip === undefined) continue;
+    const { address, prefix } = splitPrefix(ip);
+    const max = family === Family.ipv4 ? 32 : 128;
+    const f = familyOf(address);
+    if (f === null) diags.error(at(kw!), `${n}: bad IP address "${ip}" in ${kw}`);
+    else if (f !== family) {
+      // without a prefix length checkFamilyAndVersion() has said so
+      if (prefix !== undefined) {
+        diags.error(at(kw!), `${n}: ${kw} ${ip} is not of the instance's family`);
+      }
+    } else if (prefix !== undefined && (!/^\d{1,3}$/.test(prefix) || Number(prefix) > max)) {
+      diags.error(at(kw!), `${n}: bad prefix length in ${kw} "${ip}" (must be 0..${max})`);
+    } else src = address;
+  }
+  const seen = new Set<string>();
+  inst.unicastPeers.forEach((spec, i) => {
+    const where = at(`unicast_peer:${i}`);
+    const p = parseUnicastPeer(spec);
+    for (const w of p.warnings) diags.warning(where, `${n}: ${w}`);
+    const peer = p.value!;
+    if (familyOf(peer.address) !== family) {
+      diags.error(
+        where,
+        `${n}: unicast_peer "${peer.address}" is not an ${fam} address (the instance's family)`,
+      );
+      return;
+    }
+    const key = parseAddress(peer.address)!.bytes.join(".");
+    if (seen.has(key)) {
+      diags.warning(
+        where,
+        `${n}: unicast_peer ${peer.address} is listed twice; one advert is sent to it ` +
+          `(keepalived accepts it silently and sends two)`,
+      );
+    }
+    seen.add(key);
+    if (src !== undefined && parseAddress(src)!.bytes.join(".") === key) {
+      diags.warning(
+        where,
+        `${n}: unicast_peer ${peer.address} is this instance's own source address; no advert ` +
+          `is sent to it (keepalived accepts it silently)`,
+      );
+    }
+  });
+  if (inst.unicastPeers.length === 0) {
+    if (inst.unicastTtl !== undefined) {
+      diags.warning(at("unicast_ttl"), `${n}: unicast_ttl without unicast_peer is ignored`);
+    }
+    if (unicastConfigured(inst) && !inst.unicastFaultNoPeer) {
+      diags.warning(
+        at("unicast_src_ip"),
+        `${n}: a unicast keyword without any unicast_peer: adverts are MULTICAST to the group ` +
+          `(keepalived 2.2.7 does the same, deprecated); add unicast_peer, or ` +
+          `unicast_fault_no_peer to go to FAULT instead`,
+      );
+    }
+  }
+  if (inst.mcastDstIp !== undefined) {
+    const ok = familyOf(inst.mcastDstIp) === family && isMulticast(inst.mcastDstIp) &&
+      (family === Family.ipv4 || /^ff02:/i.test(inst.mcastDstIp));
+    if (!ok) {
+      diags.warning(
+        at("mcast_dst_ip"),
+        `${n}: mcast_dst_ip "${inst.mcastDstIp}" is not an ${fam} ${
+          family === Family.ipv6 ? "link-local " : ""
+        }multicast address; ignored, as keepalived does: adverts go to the global group`,
+      );
+    } else if (inst.unicastPeers.length > 0) {
+      diags.warning(
+        at("mcast_dst_ip"),
+        `${n}: mcast_dst_ip is not used: adverts go to the unicast peers`,
+      );
+    }
+  }
 }

@@ -93,7 +93,16 @@ const instance = (n: string): fc.Arbitrary<InstanceConfig> =>
     higherPrioSendAdvert: fc.boolean(),
     mcastSrcIp: opt(ipv4),
     unicastSrcIp: opt(ipv4),
-    unicastPeers: fc.array(ipv4, { maxLength: 3 }),
+    unicastPeers: fc.array(
+      fc.tuple(ipv4, opt(fc.integer({ min: 0, max: 255 }))).map(([a, t]) =>
+        t === undefined ? a : `${a} min_ttl ${t}`
+      ),
+      { maxLength: 3 },
+    ),
+    unicastTtl: opt(fc.integer({ min: 0, max: 255 })),
+    checkUnicastSrc: fc.boolean(),
+    unicastFaultNoPeer: fc.boolean(),
+    mcastDstIp: opt(ipv4),
     trackInterfaces: fc.array(track, { maxLength: 2 }),
     trackScripts: fc.array(track, { maxLength: 2 }),
     trackFiles: fc.array(track, { maxLength: 2 }),
@@ -155,6 +164,7 @@ export const arbConfig: fc.Arbitrary<Config> = fc.record({
     enableScriptSecurity: fc.boolean(),
     mcastGroup4: ipv4,
     mcastGroup6: fc.constantFrom("ff02::12", "ff02::13", "ff05::12"),
+    checkUnicastSrc: fc.boolean(),
     controlSocket: path,
     stateDir: path,
     scriptTimeoutSec: fc.integer({ min: 1, max: 3600 }),
@@ -165,4 +175,8 @@ export const arbConfig: fc.Arbitrary<Config> = fc.record({
   scripts: names(2).chain((ns) => each(ns, script)),
   trackFiles: names(2).chain((ns) => each(ns, trackFile)),
   syncGroups: names(2).chain((ns) => each(ns, syncGroup)),
+}).map((c) => {
+  // keepalived cannot switch check_unicast_src off in an instance once the global is on
+  if (c.global.checkUnicastSrc) { for (const i of c.instances) i.checkUnicastSrc = true; }
+  return c;
 });
