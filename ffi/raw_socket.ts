@@ -44,6 +44,8 @@ export class RawIpSocket {
   readonly #pump: ReceivePump;
   /** the IPv4 id of the last packet sendMessage() built (keepalived counts from 1 too) */
   #ipId = 0;
+  /** groups joined, dotted */
+  readonly #joined = new Set<string>();
 
   private constructor(
     fd: number,
@@ -52,6 +54,7 @@ export class RawIpSocket {
     readonly group: Uint8Array,
     readonly protocol: number,
   ) {
+    this.#joined.add(group.join("."));
     this.#pump = new ReceivePump(fd, (buf) => {
       const length = recvDontWait(fd, buf, null, null);
       return length === null ? null : { length };
@@ -103,6 +106,19 @@ export class RawIpSocket {
       c.close(fd);
       throw err;
     }
+  }
+
+  /** Joins one more multicast `group` (4 bytes) on this socket's interface; idempotent. */
+  join(group: Uint8Array): void {
+    const key = group.join(".");
+    if (this.#joined.has(key)) return;
+    const mreq = ipMreqn(group, this.ifindex);
+    check(
+      "setsockopt(IP_ADD_MEMBERSHIP)",
+      libc().setsockopt(this.#pump.fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, mreq, mreq.length),
+      this.ifname,
+    );
+    this.#joined.add(key);
   }
 
   /**

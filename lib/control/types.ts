@@ -23,6 +23,17 @@ export interface VipStatus {
   excluded?: boolean;
 }
 
+/** A unicast peer as `status` shows it: can we hear it? */
+export interface PeerStatus {
+  address: string;
+  /** wall-clock time of the last advert heard from it (any that decoded), null if never */
+  lastHeardAt: string | null;
+  /** the priority in that advert */
+  priority: number | null;
+  /** adverts heard from it since the daemon started */
+  advertsReceived: number;
+}
+
 export interface InstanceStatus {
   name: string;
   interface: string;
@@ -59,6 +70,13 @@ export interface InstanceStatus {
    * daemons before this field existed.
    */
   vipError?: string | null;
+  /**
+   * where the adverts go: `multicast` to `group`, or `unicast` from `source` to each of `peers`
+   * (each with when it was last heard). Absent from daemons before unicast existed.
+   */
+  adverts?:
+    | { mode: "multicast"; source: string; group: string }
+    | { mode: "unicast"; source: string; checkSource: boolean; peers: PeerStatus[] };
 }
 
 export interface StatusReply {

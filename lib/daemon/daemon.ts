@@ -7,7 +7,7 @@ import type { Config, InstanceConfig, LoadResult, SyncGroupConfig } from "../../
 import { formatDiagnostic } from "../../config/diagnostics.ts";
 import { hasErrors } from "../../config/load.ts";
 import type { DaemonApi, InstanceStatus, Reply, StatusReply } from "../control/types.ts";
-import type { Family } from "../vrrp/address.ts";
+import { canonicalAddress, type Family } from "../vrrp/address.ts";
 import { decodeAdvert } from "../vrrp/packet.ts";
 import { DropLog } from "./drop_log.ts";
 import { type GroupChange, GroupStates } from "./group_state.ts";
@@ -21,7 +21,14 @@ import {
 import { InstanceRuntime, type TransitionInfo } from "./instance.ts";
 import type { DropReason, FsmEvent } from "../vrrp/types.ts";
 import type { Logger } from "./logger.ts";
-import { instanceFamily, instanceParams, vipDev, wireAddresses } from "./params.ts";
+import {
+  configuredSource,
+  instanceFamily,
+  instanceGroup,
+  instanceParams,
+  vipDev,
+  wireAddresses,
+} from "./params.ts";
 import { planReload } from "./reload_diff.ts";
 import { Scheduler } from "./scheduler.ts";
 import { syncRolePlan } from "./sync_roles.ts";
@@ -110,6 +117,7 @@ export class Daemon implements DaemonApi {
     const d = new Daemon(config, opts);
     try {
       await d.#openInterfaces(config.instances);
+      d.#checkSources(config.instances);
     } catch (err) {
       await d.#closeUnused(new Set());
       throw err;
@@ -117,7 +125,7 @@ export class Daemon implements DaemonApi {
     await d.#removeLeftovers(config.instances);
     // trackers first: an instance whose check fails or whose link is down starts that way
     await d.#tracking.reconfigure(config);
-    for (const cfg of config.instances) d.#startInstance(cfg);
+    for (const cfg of config.instances) d.#startInstance(cfg, config.global);
     d.#log.info(`started with ${config.instances.length} instance(s)`, {
       instances: config.instances.map((c) => c.name),
     });
@@ -155,11 +163,31 @@ export class Daemon implements DaemonApi {
         } catch (err) {
           await fail(err);
         }
-        if (c.mcastSrcIp || port.address(family) !== null) continue;
+        if (configuredSource(c) !== undefined || port.address(family) !== null) continue;
         const what = family === "ipv4" ? "IPv4 address" : "IPv6 link-local address";
         await fail(new InterfaceError(name, "other", `interface ${name} has no ${what}`));
       }
       if (!open) this.#ifaces.set(name, { port, byKey: new Map(), drops: new DropLog() });
+    }
+  }
+
+  /**
+   * unicast_src_ip / mcast_src_ip must be an address of the instance's interface: adverts from
+   * an address the host does not have would never be answered (checked before anything changes
+   * on the host, at start and on reload).
+   */
+  #checkSources(instances: InstanceConfig[]): void {
+    for (const c of instances) {
+      const src = configuredSource(c);
+      const port = this.#ifaces.get(c.interface)?.port;
+      if (src === undefined || port?.hasAddress === undefined) continue;
+      if (port.hasAddress(canonicalAddress(src) ?? src)) continue;
+      const kw = c.mcastSrcIp !== undefined ? "mcast_src_ip" : "unicast_src_ip";
+      throw new InterfaceError(
+        c.interface,
+        "other",
+        `instance ${c.name}: ${kw} ${src} is not an address of interface ${c.interface}`,
+      );
     }
   }
 
@@ -205,22 +233,45 @@ export class Daemon implements DaemonApi {
     return { ipv4: g.mcastGroup4, ipv6: g.mcastGroup6 };
   }
 
-  #startInstance(cfg: InstanceConfig, adminDown?: boolean): void {
-    const entry = this.#ifaces.get(cfg.interface);
-    if (!entry) throw new Error(`interface ${cfg.interface} is not open`);
+  /** The FSM parameters of `cfg` on its (open) interface. */
+  #paramsOf(cfg: InstanceConfig, entry: IfaceEntry) {
     const family = instanceFamily(cfg);
-    const params = instanceParams(
+    return instanceParams(
       cfg,
       entry.port.address(family) ?? (family === "ipv4" ? "0.0.0.0" : "::"),
     );
+  }
+
+  #startInstance(cfg: InstanceConfig, global: Config["global"], adminDown?: boolean): void {
+    const entry = this.#ifaces.get(cfg.interface);
+    if (!entry) throw new Error(`interface ${cfg.interface} is not open`);
+    const family = instanceFamily(cfg);
+    const params = this.#paramsOf(cfg, entry);
+    const group = instanceGroup(cfg, global);
+    // the sockets joined the global groups when the interface opened; mcast_dst_ip adds one
+    if (params.unicast === null && group !== this.#groups4and6()[family]) {
+      try {
+        entry.port.joinGroup?.(family, group);
+      } catch (err) {
+        this.#log.error(`cannot join ${group} on ${cfg.interface}: ${String(err)}`);
+      }
+    }
+    for (const p of params.unicast?.peers ?? []) {
+      if (entry.port.hasAddress?.(p.address)) {
+        this.#log.warn(
+          `instance ${cfg.name}: unicast_peer ${p.address} is an address of ${cfg.interface} ` +
+            `(this host): adverts to it go nowhere`,
+        );
+      }
+    }
     const inst = new InstanceRuntime(cfg, params, {
+      wire: wireAddresses(params, group),
       effects: this.#opts.effects,
       port: entry.port,
       log: this.#log.forInstance(cfg.name, cfg.vrid, cfg.interface),
       scheduler: this.#scheduler,
       wallClock: () => this.#wallClock(),
       onTransition: (t) => this.#onTransition(t),
-      wire: wireAddresses(params, this.#groups4and6()[params.family]),
     });
     this.#instances.set(cfg.name, inst);
     entry.byKey.set(instanceKey(params.family, cfg.vrid), inst);
@@ -281,7 +332,13 @@ export class Daemon implements DaemonApi {
       this.#dropped(entry, iface, r.family, r.vrid, r.reason, r.detail);
       return;
     }
-    const d = decodeAdvert(r.message, r);
+    // a unicast instance judges the TTL itself (keepalived: not 255 necessarily, per-peer ranges)
+    const peek = r.message.length >= 2
+      ? entry.byKey.get(instanceKey(r.family, r.message[1]))
+      : undefined;
+    const wire = { family: r.family, src: r.src, dst: r.dst, hopLimit: r.hopLimit };
+    const unicast = peek !== undefined && peek.params.unicast !== null;
+    const d = decodeAdvert(r.message, unicast ? { family: r.family, src: r.src, dst: r.dst } : r);
     if (!d.ok) {
       const vrid = r.message.length >= 2 ? r.message[1] : null;
       this.#dropped(entry, iface, r.family, vrid, d.reason, d.detail);
@@ -298,7 +355,7 @@ export class Daemon implements DaemonApi {
       }
       return;
     }
-    inst.receiveAdvert(d.advert, r.src);
+    inst.receiveAdvert(d.advert, r.src, wire);
   }
 
   /** A packet dropped below the instance: counted on its instance when the VRID tells which. */
@@ -490,6 +547,7 @@ export class Daemon implements DaemonApi {
     const toStart = [...plan.added, ...plan.changed];
     try {
       await this.#openInterfaces(toStart);
+      this.#checkSources(toStart);
     } catch (err) {
       const error = `reload failed, keeping the running config: ${
         err instanceof Error ? err.message : String(err)
@@ -511,10 +569,17 @@ export class Daemon implements DaemonApi {
     this.#groups.configure(next.syncGroups);
     this.#syncGroups = next.syncGroups;
     await this.#removeLeftovers(plan.added);
-    for (const c of toStart) this.#startInstance(c, down.has(c.name));
+    for (const c of toStart) this.#startInstance(c, next.global, down.has(c.name));
+    for (const c of plan.peersChanged) {
+      const inst = this.#instances.get(c.name);
+      const entry = this.#ifaces.get(c.interface);
+      if (inst && entry) inst.updatePeers(c, this.#paramsOf(c, entry));
+    }
     await this.#closeUnused(new Set(next.instances.map((c) => c.interface)));
     this.#config = next;
+    const peers = plan.peersChanged.length;
     const message = `reloaded: ${plan.added.length} added, ${plan.changed.length} changed, ` +
+      (peers > 0 ? `${peers} with new unicast peers, ` : "") +
       `${plan.removed.length} removed, ${plan.unchanged.length} unchanged`;
     this.#log.info(message);
     return { ok: true, message };

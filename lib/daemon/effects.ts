@@ -67,6 +67,17 @@ export interface InterfacePort {
    * unless open; throws {@link InterfaceError}. IPv4 is always open.
    */
   ensureFamily(family: Family): void;
+  /**
+   * Whether `address` (canonical text) is configured on this interface right now (the check of
+   * unicast_src_ip / mcast_src_ip). Optional: without it the source is not checked.
+   */
+  hasAddress?(address: string): boolean;
+  /**
+   * Joins the multicast `group` of `family` on this interface (beside the RFC's default group,
+   * joined on open), for `vrrp_mcast_group4/6` and `mcast_dst_ip`; idempotent. Throws when
+   * it cannot. Optional: without it, only the default groups are heard.
+   */
+  joinGroup?(family: Family, group: string): void;
   /** Sends one VRRP message; the IP header comes from `to`. Throws when it cannot be sent. */
   send(message: Uint8Array, to: SendTo): void;
   /** Sends complete Ethernet frames (gratuitous ARP). */

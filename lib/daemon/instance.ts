@@ -4,7 +4,7 @@
  * so an add and a later remove never reorder, and a slow `ip` never delays an advert.
  */
 import type { InstanceConfig, VipConfig } from "../../config/model.ts";
-import type { InstanceStatus } from "../control/types.ts";
+import type { InstanceStatus, PeerStatus } from "../control/types.ts";
 import {
   currentMasterDownIntervalMs,
   currentSkewTimeMs,
@@ -22,6 +22,7 @@ import type {
   FsmAction,
   FsmEvent,
   InstanceParams,
+  ReceivedAddresses,
   Role,
   WireAddresses,
 } from "../vrrp/types.ts";
@@ -65,11 +66,16 @@ export interface TransitionInfo {
   effectivePriority: number;
 }
 
+/** The fault an instance with unicast_fault_no_peer is in while it has no peer. */
+export const NO_UNICAST_PEER = "no unicast peer";
+
 /** The runtime of one configured instance. */
 export class InstanceRuntime {
-  readonly cfg: InstanceConfig;
-  readonly params: InstanceParams;
+  #cfg: InstanceConfig;
+  #params: InstanceParams;
   readonly log: Logger;
+  /** unicast peers heard, by address: when (monotonic ms) and at what priority */
+  readonly #heard = new Map<string, { atMs: number; priority: number; count: number }>();
   #deps: InstanceDeps;
   #state: InstanceState;
   #lastTransition: InstanceStatus["lastTransition"] = null;
@@ -89,12 +95,42 @@ export class InstanceRuntime {
   #stopped = false;
 
   constructor(cfg: InstanceConfig, params: InstanceParams, deps: InstanceDeps) {
-    this.cfg = cfg;
-    this.params = params;
+    this.#cfg = cfg;
+    this.#params = params;
     this.#deps = deps;
     this.log = deps.log;
     this.#state = initialState(params);
     this.#wire = deps.wire ?? wireAddresses(params);
+  }
+
+  /** The configuration it runs with. */
+  get cfg(): InstanceConfig {
+    return this.#cfg;
+  }
+
+  /** The state machine's parameters. */
+  get params(): InstanceParams {
+    return this.#params;
+  }
+
+  /**
+   * A reload that changed only the unicast peers: the new peer list takes effect for the next
+   * advert and the next receive check, the role, timers and VIPs stay. With
+   * unicast_fault_no_peer, losing the last peer raises the Fault, gaining one clears it.
+   */
+  updatePeers(cfg: InstanceConfig, params: InstanceParams): void {
+    const before = this.#params.unicast?.peers.length ?? 0;
+    this.#cfg = cfg;
+    this.#params = params;
+    const now = params.unicast?.peers ?? [];
+    for (const a of [...this.#heard.keys()]) {
+      if (!now.some((p) => p.address === a)) this.#heard.delete(a);
+    }
+    this.log.info(`unicast peers now ${now.map((p) => p.address).join(", ") || "none"}`);
+    if (before > 0 && now.length === 0) this.feed({ type: "faultRaised", reason: NO_UNICAST_PEER });
+    if (before === 0 && now.length > 0) {
+      this.feed({ type: "faultCleared", reason: NO_UNICAST_PEER });
+    }
   }
 
   /** The addresses our adverts travel between. */
@@ -125,13 +161,26 @@ export class InstanceRuntime {
   /** Enters the election (the FSM's `startup`); `adminDown` keeps it out from the start. */
   start(adminDown = false): void {
     if (adminDown) this.feed({ type: "adminDownRequested" });
+    if (this.#params.unicast?.peers.length === 0) {
+      // unicast_fault_no_peer: Fault, never a silent fall-back to multicast
+      this.log.warn("unicast without any peer: staying in FAULT (unicast_fault_no_peer)");
+      this.feed({ type: "faultRaised", reason: NO_UNICAST_PEER });
+    }
     this.feed({ type: "startup" });
   }
 
-  /** A decoded advert for our VRID arrived from `source`. */
-  receiveAdvert(advert: Advertisement, source: string): void {
+  /** A decoded advert for our VRID arrived from `source` (between `wire`'s addresses). */
+  receiveAdvert(advert: Advertisement, source: string, wire?: ReceivedAddresses): void {
     this.#advertsReceived++;
-    this.feed({ type: "advertReceived", advert, source });
+    if (this.#params.unicast?.peers.some((p) => p.address === source)) {
+      const h = this.#heard.get(source);
+      this.#heard.set(source, {
+        atMs: this.#deps.effects.now(),
+        priority: advert.priority,
+        count: (h?.count ?? 0) + 1,
+      });
+    }
+    this.feed({ type: "advertReceived", advert, source, wire });
   }
 
   /** A packet for our VRID the codec rejected. */
@@ -243,9 +292,30 @@ export class InstanceRuntime {
       splitBrain: sb === null ? null : {
         peer: sb.peer,
         priority: sb.priority,
-        at: new Date(wallNow.getTime() - (this.#deps.effects.now() - sb.sinceMs)).toISOString(),
+        at: this.#wallAt(wallNow, sb.sinceMs),
       },
+      adverts: this.#advertsStatus(wallNow),
     };
+  }
+
+  /** The wall-clock time of monotonic `atMs`, ISO 8601. */
+  #wallAt(wallNow: Date, atMs: number): string {
+    return new Date(wallNow.getTime() - (this.#deps.effects.now() - atMs)).toISOString();
+  }
+
+  #advertsStatus(wallNow: Date): InstanceStatus["adverts"] {
+    const u = this.#params.unicast;
+    if (u === null) return { mode: "multicast", source: this.#wire.src, group: this.#wire.dst };
+    const peers: PeerStatus[] = u.peers.map((p) => {
+      const h = this.#heard.get(p.address);
+      return {
+        address: p.address,
+        lastHeardAt: h ? this.#wallAt(wallNow, h.atMs) : null,
+        priority: h?.priority ?? null,
+        advertsReceived: h?.count ?? 0,
+      };
+    });
+    return { mode: "unicast", source: this.#wire.src, checkSource: u.checkSource, peers };
   }
 
   #wall(): Date {
@@ -305,17 +375,30 @@ export class InstanceRuntime {
     }
   }
 
+  /** One advert to the group, or (unicast) one to each peer with unicast_ttl as hop limit. */
   #sendAdvert(advert: Advertisement): void {
-    try {
-      const message = encodeAdvert(advert, this.#wire);
-      this.#deps.port.send(message, { ...this.#wire, hopLimit: VRRP_TTL });
-      this.#advertsSent++;
-      if (advert.priority === 0) this.log.info("sent priority-0 advert (resigning)");
-      // once a second per instance: build the line only when it is written
-      else if (this.log.enabled("debug")) this.log.debug(`sent advert priority ${advert.priority}`);
-    } catch (err) {
-      this.log.error(`sending advert failed: ${err instanceof Error ? err.message : String(err)}`);
+    const u = this.#params.unicast;
+    const targets: WireAddresses[] = u === null
+      ? [this.#wire]
+      : u.peers.map((p) => ({ ...this.#wire, dst: p.address }));
+    const hopLimit = u === null ? VRRP_TTL : this.#cfg.unicastTtl ?? VRRP_TTL;
+    let sent = 0;
+    for (const to of targets) {
+      try {
+        // per destination: the VRRPv3 checksum covers it (RFC 5798 §5.2.8)
+        const message = encodeAdvert(advert, to);
+        this.#deps.port.send(message, { ...to, hopLimit });
+        sent++;
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        this.log.error(`sending advert to ${to.dst} failed: ${why}`);
+      }
     }
+    this.#advertsSent += sent;
+    if (sent === 0) return;
+    if (advert.priority === 0) this.log.info("sent priority-0 advert (resigning)");
+    // once a second per instance: build the line only when it is written
+    else if (this.log.enabled("debug")) this.log.debug(`sent advert priority ${advert.priority}`);
   }
 
   #sendGarp(why: string, repeat: number): void {

@@ -9,7 +9,7 @@ import { RawIp6Socket } from "../../ffi/raw_socket6.ts";
 import { dumpIpv6Addresses, IFA_F_DADFAILED, IFA_F_TENTATIVE } from "../../ffi/netlink_addr.ts";
 import type { ReceivedIp6 } from "../../ffi/poller.ts";
 import { parseIpv4Packet } from "../../ffi/ip_header.ts";
-import { Family, parseAddress, readAddress } from "../vrrp/address.ts";
+import { Family, familyOf, parseAddress, readAddress } from "../vrrp/address.ts";
 import { IPPROTO_VRRP } from "../vrrp/constants.ts";
 import { hostAddresses, VipBatcher } from "../vip/batcher.ts";
 import { denoCommandRunner } from "../vip/command.ts";
@@ -190,6 +190,15 @@ export function realEffects(log: Logger): Effects {
           }
           const s = raw6;
           watch(s.receiveLoop((p) => p.ip6 && onReceive(receivedIpv6(p.bytes, p.ip6, p.atMs))));
+        },
+        hasAddress: (address) => {
+          if (familyOf(address) !== Family.ipv4) return address === linkLocal;
+          const found = netlinkHostAddresses([name]).get(name)?.addrs ?? [];
+          return found.some((a) => a.local === address);
+        },
+        joinGroup: (family, group) => {
+          if (family !== Family.ipv4) throw new Error(`${name}: joining ${group} is IPv4 only`);
+          raw.join(v4Bytes(group));
         },
         send: (message: Uint8Array, to: SendTo) => {
           if (to.family === Family.ipv6) {

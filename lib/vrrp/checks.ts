@@ -7,10 +7,10 @@
  * owner step down to anything but a misconfigured second owner with a higher IP.
  */
 import { AUTH_DATA_BYTES, AuthType, PRIORITY_OWNER } from "./constants.ts";
-import { compareAddresses } from "./address.ts";
+import { compareAddresses, isMulticast } from "./address.ts";
 import { VrrpVersion } from "./constants.ts";
 import { authDataFromPassword } from "./packet.ts";
-import type { Advertisement, InstanceParams } from "./types.ts";
+import type { Advertisement, InstanceParams, ReceivedAddresses } from "./types.ts";
 import { DropReason } from "./types.ts";
 
 /** The verdict on one advert: accepted (maybe with warnings to log) or dropped with a reason. */
@@ -48,9 +48,14 @@ export function checkAdvert(
   params: InstanceParams,
   advert: Advertisement,
   source: string,
+  wire?: ReceivedAddresses,
 ): CheckResult {
   if (compareAddresses(source, params.primaryIp) === 0) {
     return drop(DropReason.ownAdvert, `advert from our own address ${source} looped back`);
+  }
+  if (wire !== undefined) {
+    const w = checkWire(params, source, wire);
+    if (w !== null) return w;
   }
   if (advert.vrid !== params.vrid) {
     return drop(
@@ -93,6 +98,42 @@ export function checkAdvert(
     );
   }
   return checkAddresses(params, advert, source);
+}
+
+/**
+ * The destination, source and hop limit against the instance's mode, as keepalived 2.2.7 checks
+ * them: an advert to the group reaching a unicast instance, or a unicast one reaching a multicast
+ * instance, is dropped (`wrongDestination`). In unicast mode the TTL need not be 255 (the
+ * codec's check is skipped); with `checkSource` the source must be a peer (`notPeer`) and the
+ * TTL within that peer's `min_ttl`..`max_ttl` (`badTtl`). Null when it passes.
+ */
+export function checkWire(
+  params: InstanceParams,
+  source: string,
+  wire: ReceivedAddresses,
+): CheckResult | null {
+  const multicast = isMulticast(wire.dst);
+  const u = params.unicast;
+  if (multicast === (u !== null)) {
+    return drop(
+      DropReason.wrongDestination,
+      u !== null
+        ? `multicast advert from ${source} to ${wire.dst}, this instance uses unicast peers`
+        : `unicast advert from ${source} to ${wire.dst}, this instance multicasts`,
+    );
+  }
+  if (u === null || !u.checkSource) return null;
+  const peer = u.peers.find((p) => compareAddresses(p.address, source) === 0);
+  if (peer === undefined) {
+    return drop(DropReason.notPeer, `advert from ${source}, which is not a unicast peer`);
+  }
+  if (wire.hopLimit < peer.minTtl || wire.hopLimit > peer.maxTtl) {
+    return drop(
+      DropReason.badTtl,
+      `TTL ${wire.hopLimit} from ${source} is outside its range ${peer.minTtl}..${peer.maxTtl}`,
+    );
+  }
+  return null;
 }
 
 /** The address list against ours (§7.1; order ignored, the owner may differ). */

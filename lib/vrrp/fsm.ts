@@ -51,7 +51,14 @@ import { checkAdvert } from "./checks.ts";
 import { compareAddresses } from "./address.ts";
 import { authDataFromPassword } from "./packet.ts";
 import { advertIntervalMs, masterDownIntervalMs, skewTimeMs } from "./timers.ts";
-import type { Advertisement, FsmAction, FsmEvent, InstanceParams, StepResult } from "./types.ts";
+import type {
+  Advertisement,
+  FsmAction,
+  FsmEvent,
+  InstanceParams,
+  ReceivedAddresses,
+  StepResult,
+} from "./types.ts";
 import { Role } from "./types.ts";
 
 /** Lowest and highest priority a non-owner can have (§5.3.4). */
@@ -604,13 +611,18 @@ function masterHeard(c: Step, advert: Advertisement, source: string): void {
   c.emit({ type: "sendGratuitousArp", why: "splitBrain" });
 }
 
-function onAdvert(c: Step, advert: Advertisement, source: string): void {
+function onAdvert(
+  c: Step,
+  advert: Advertisement,
+  source: string,
+  wire?: ReceivedAddresses,
+): void {
   const s = c.s;
   if (!s.running) {
     c.log("debug", `advert from ${source} ignored: instance not running`);
     return;
   }
-  const verdict = checkAdvert(c.p, advert, source);
+  const verdict = checkAdvert(c.p, advert, source, wire);
   if (!verdict.ok) {
     c.emit({ type: "packetDropped", reason: verdict.reason, detail: verdict.detail });
     return;
@@ -658,7 +670,7 @@ function dispatch(c: Step, event: FsmEvent): void {
     case "deadlineReached":
       return onDeadline(c);
     case "advertReceived":
-      return onAdvert(c, event.advert, event.source);
+      return onAdvert(c, event.advert, event.source, event.wire);
     default:
       return c.anomaly(`unknown event ${JSON.stringify(event)}`);
   }

@@ -78,6 +78,10 @@ export const DropReason = {
   addressListMismatch: "addressListMismatch",
   ownAdvert: "ownAdvert",
   adminDown: "adminDown",
+  /** unicast mode: the source is not a unicast peer (check_unicast_src) */
+  notPeer: "notPeer",
+  /** a multicast advert to a unicast instance, or a unicast advert to a multicast one */
+  wrongDestination: "wrongDestination",
 } as const;
 export type DropReason = typeof DropReason[keyof typeof DropReason];
 
@@ -95,7 +99,25 @@ export const Role = {
 } as const;
 export type Role = typeof Role[keyof typeof Role];
 
-/** Everything the state machine needs to know about one instance; never changes while it runs. */
+/** A unicast peer as the receive checks use it (keepalived's `unicast_peer` entry). */
+export interface UnicastPeer {
+  address: string;
+  /** the TTL / hop limit range its adverts must arrive with (checked with `checkSource`) */
+  minTtl: number;
+  maxTtl: number;
+}
+
+/** Unicast mode: adverts go to each peer, not to the group. */
+export interface UnicastParams {
+  peers: readonly UnicastPeer[];
+  /** keepalived's check_unicast_src: adverts from other sources are dropped (`notPeer`) */
+  checkSource: boolean;
+}
+
+/**
+ * Everything the state machine needs to know about one instance; never changes while it runs
+ * (a reload that changes only the unicast peers swaps in new params, keeping the state).
+ */
 export interface InstanceParams {
   name: string;
   vrid: number;
@@ -113,6 +135,8 @@ export interface InstanceParams {
    */
   primaryIp: string;
   vips: string[];
+  /** null: multicast (RFC 3768 §5.2.2); else keepalived's unicast peers */
+  unicast: UnicastParams | null;
   /** 0 none, 1 simple password; the password already truncated to 8 bytes */
   authType: number;
   authPass: string;
@@ -131,7 +155,8 @@ export interface InstanceParams {
 /** Events are past-tense facts handed to `step()`. */
 export type FsmEvent =
   | { type: "startup" }
-  | { type: "advertReceived"; advert: Advertisement; source: string }
+  /** `wire`: the addresses and hop limit it came with (unicast receive checks), when known */
+  | { type: "advertReceived"; advert: Advertisement; source: string; wire?: ReceivedAddresses }
   | { type: "deadlineReached" }
   | { type: "shutdownRequested" }
   | { type: "adminDownRequested" }

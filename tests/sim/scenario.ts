@@ -124,6 +124,7 @@ export function makeScenario(seed: number, options: ScenarioOptions = {}): Scena
         preempt: rng.chance(0.75),
         preemptDelayMs: rng.chance(0.25) ? rng.pick([500, 2000, 5000]) : 0,
         higherPrioSendAdvert: rng.chance(0.5),
+        unicast: null,
         garpMasterDelayMs: rng.pick([0, 5000]),
         garpMasterRepeat: 5,
         garpMasterRefreshMs: rng.pick([0, 0, 30_000]),

@@ -18,6 +18,7 @@ const params: InstanceParams = {
   preempt: true,
   preemptDelayMs: 0,
   higherPrioSendAdvert: false,
+  unicast: null,
   garpMasterDelayMs: 0,
   garpMasterRepeat: 5,
   garpMasterRefreshMs: 0,
