@@ -163,11 +163,20 @@ export class Lab {
   readonly subnet: LabSubnet;
   /** IPv6 ready at once: no duplicate address detection, no multicast snooping on the bridge */
   readonly ipv6: boolean;
+  /** the switch drops multicast VRRP (a cloud network): see {@link Lab.create} */
+  readonly dropsMulticastVrrp: boolean;
   #processes = new Set<{ pid: number; handle: LabProcess; done: boolean }>();
   #destroyed = false;
   #namespaces: string[] = [];
 
-  private constructor(routers: string[], client: boolean, subnet: LabSubnet, ipv6: boolean) {
+  private constructor(
+    routers: string[],
+    client: boolean,
+    subnet: LabSubnet,
+    ipv6: boolean,
+    dropsMulticastVrrp: boolean,
+  ) {
+    this.dropsMulticastVrrp = dropsMulticastVrrp;
     this.prefix = `vt${randomHex(3)}-`;
     this.ipv6 = ipv6;
     this.routers = routers;
@@ -178,9 +187,17 @@ export class Lab {
   /**
    * Builds the LAN. Router names are short lowercase words ("a", "b", "r1"), at most 12
    * characters, never "sw" or "c". On failure everything built so far is removed.
+   * `dropMulticastVrrp`: the switch drops VRRP sent to a multicast group (IPv4 224.0.0.0/4,
+   * IPv6 ff00::/8) as clouds do; unicast VRRP still passes.
    */
   static async create(
-    opts: { routers: string[]; client?: boolean; subnet?: Partial<LabSubnet>; ipv6?: boolean },
+    opts: {
+      routers: string[];
+      client?: boolean;
+      subnet?: Partial<LabSubnet>;
+      ipv6?: boolean;
+      dropMulticastVrrp?: boolean;
+    },
   ): Promise<Lab> {
     const subnet = { ...DEFAULT_SUBNET, ...opts.subnet };
     for (const r of opts.routers) {
@@ -191,7 +208,13 @@ export class Lab {
     if (new Set(opts.routers).size !== opts.routers.length) {
       throw new Error("duplicate router name");
     }
-    const lab = new Lab([...opts.routers], opts.client ?? true, subnet, opts.ipv6 ?? false);
+    const lab = new Lab(
+      [...opts.routers],
+      opts.client ?? true,
+      subnet,
+      opts.ipv6 ?? false,
+      opts.dropMulticastVrrp ?? false,
+    );
     installUnloadHandler();
     try {
       await lab.#build();
@@ -257,6 +280,12 @@ export class Lab {
         "    type filter hook forward priority 0; policy accept;",
         "    iifname @cut drop",
         "    oifname @cut drop",
+        ...(this.dropsMulticastVrrp
+          ? [
+            "    ip protocol 112 ip daddr 224.0.0.0/4 counter drop",
+            "    ip6 nexthdr 112 ip6 daddr ff00::/8 counter drop",
+          ]
+          : []),
         "  }",
         "}",
         "",
