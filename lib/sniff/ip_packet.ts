@@ -4,7 +4,7 @@
  * `vrrp decode`, `vrrp sniff` and the bench's captures. Pure, never throws.
  */
 import { type IpHeader, parseIpv4Packet, parseIpv6Packet } from "../../ffi/ip_header.ts";
-import { Family, readAddress } from "../vrrp/address.ts";
+import { Family, isMulticast, readAddress } from "../vrrp/address.ts";
 import { IPPROTO_VRRP } from "../vrrp/constants.ts";
 import { decodeAdvert } from "../vrrp/packet.ts";
 import type { DecodeResult, IpInfo } from "../vrrp/types.ts";
@@ -34,11 +34,13 @@ export function decodeIpPacket(bytes: Uint8Array): DecodeResult {
     return p.header ? { ...base, ip: ipInfo(p.header) } : base;
   }
   const ip = ipInfo(p.header);
+  // unicast adverts (keepalived's unicast_peer) may arrive with any TTL: the 255 rule is for
+  // the group (keepalived skips it in unicast mode, and unicast_ttl may set another)
   const r = decodeAdvert(p.payload, {
     family: ip.family,
     src: ip.source,
     dst: ip.destination,
-    hopLimit: ip.ttl,
+    ...(isMulticast(ip.destination) ? { hopLimit: ip.ttl } : {}),
   });
   return { ...r, ip };
 }

@@ -3,7 +3,7 @@
  * what each VRID looks like now. No clock and no I/O: the caller passes the time in.
  */
 import { VRRP_TTL } from "../vrrp/constants.ts";
-import { compareAddresses } from "../vrrp/address.ts";
+import { compareAddresses, isMulticast } from "../vrrp/address.ts";
 import type { DecodeResult } from "../vrrp/types.ts";
 import { describeAuth } from "./format.ts";
 
@@ -25,6 +25,11 @@ export interface RouterView {
   lastSeenMs: number;
   /** IP TTL of the last advert, when known */
   ttl?: number;
+  /**
+   * where its adverts went (IP destinations seen, sorted): the group, or its unicast peers
+   * (keepalived's `unicast_peer`), as far as this capture point sees them
+   */
+  destinations: string[];
   /**
    * acting as master: heard within 3 × its interval with a priority above 0, and no other
    * router has advertised twice since (which means this one stepped down, e.g. preempted)
@@ -70,6 +75,10 @@ interface RouterState {
   /** the advert before the last one, to tell a preempted master from a split brain */
   prevSeenMs: number | null;
   ttl?: number;
+  /** IP destinations seen, with when last */
+  destinations: Map<string, number>;
+  /** the last advert's destination was a multicast group */
+  lastMulticast: boolean;
 }
 
 /** Options of the view. */
@@ -125,7 +134,14 @@ export class SniffView {
       firstSeenMs: prev?.firstSeenMs ?? atMs,
       lastSeenMs: atMs,
       prevSeenMs: prev?.lastSeenMs ?? null,
+      destinations: new Map(prev?.destinations ?? []),
+      lastMulticast: true,
     };
+    const dst = packet.ip?.destination;
+    if (dst !== undefined) {
+      state.destinations.set(dst, atMs);
+      state.lastMulticast = isMulticast(dst);
+    }
     const t = ttl ?? packet.ip?.ttl;
     if (t !== undefined) state.ttl = t;
     routers.set(source, state);
@@ -171,6 +187,7 @@ export class SniffView {
         adverts: r.adverts,
         firstSeenMs: r.firstSeenMs,
         lastSeenMs: r.lastSeenMs,
+        destinations: this.#destinations(r, nowMs),
         // RFC 3768 §6.4.3: only the master advertises; 3 silent intervals mean it is gone
         speaking: r.priority > 0 &&
           nowMs - r.lastSeenMs <= 3 * Math.max(r.advertIntervalCs, 1) * 10 &&
@@ -200,8 +217,10 @@ export class SniffView {
     if (auth) warnings.push(`auth mismatch: ${auth}`);
     const addrs = differ((r) => r.addresses.join(","), (r) => `[${r.addresses.join(",")}]`);
     if (addrs) warnings.push(`address list mismatch: ${addrs}`);
+    warnings.push(...this.#peerWarnings(recent, nowMs));
     for (const r of recent) {
-      if (r.ttl !== undefined && r.ttl !== VRRP_TTL) {
+      // unicast adverts may carry any TTL (unicast_ttl, routed peers); keepalived accepts them
+      if (r.ttl !== undefined && r.ttl !== VRRP_TTL && r.lastMulticast) {
         warnings.push(
           `${r.source} sends IP TTL ${r.ttl} (must be ${VRRP_TTL}, RFC 3768 §7.1): ` +
             "routers drop its adverts",
@@ -218,6 +237,41 @@ export class SniffView {
     };
   }
 
+  /** The destinations `r` sent to recently (within the stale window), sorted. */
+  #destinations(r: RouterState, nowMs: number): string[] {
+    return [...r.destinations].filter(([, at]) => nowMs - at <= this.#staleAfterMs)
+      .map(([d]) => d).sort(compareAddresses);
+  }
+
+  /**
+   * Unicast peer sets as the wire shows them: a router sending to the group beside one sending
+   * to peers, or two unicast routers whose sets ({itself} ∪ where it sends) differ. Only what
+   * reaches this capture point is known (a backup is silent until it becomes master).
+   */
+  #peerWarnings(recent: RouterState[], nowMs: number): string[] {
+    const out: string[] = [];
+    const uni = recent.filter((r) => !r.lastMulticast);
+    const multi = recent.filter((r) => r.lastMulticast && r.destinations.size > 0);
+    if (uni.length > 0 && multi.length > 0) {
+      out.push(
+        `multicast and unicast mixed: ${multi.map((r) => r.source).join(", ")} send to the ` +
+          `group, ${uni.map((r) => r.source).join(", ")} to unicast peers: they do not hear ` +
+          "each other",
+      );
+    }
+    const sets = uni.map((r) => {
+      const peers = this.#destinations(r, nowMs).filter((d) => !isMulticast(d));
+      return { r, peers, set: [...new Set([r.source, ...peers])].sort(compareAddresses) };
+    });
+    if (new Set(sets.map((x) => x.set.join(","))).size > 1) {
+      out.push(
+        "unicast peer sets differ: " +
+          sets.map((x) => `${x.r.source} -> [${x.peers.join(", ")}]`).join(", "),
+      );
+    }
+    return out;
+  }
+
   /** A text rendering of `snapshot(nowMs)`, one block per VRID. */
   render(nowMs: number): string {
     const s = this.snapshot(nowMs);
@@ -232,6 +286,9 @@ export class SniffView {
           `  ${r.source.padEnd(15)} prio ${String(r.priority).padStart(3)}  ` +
             `int ${r.advertIntervalCs / 100}s  adverts ${r.adverts}  last ${ago}s ago  ` +
             `auth ${r.auth}  addrs ${r.addresses.join(",") || "-"}` +
+            (r.destinations.some((d) => !isMulticast(d))
+              ? `  unicast to ${r.destinations.join(",")}`
+              : "") +
             (r.speaking ? "  MASTER" : ""),
         );
       }

@@ -1,4 +1,5 @@
 import { captured } from "../_support/console.ts";
+import { ipv4Packet, tutorialAdvert } from "../_support/adverts.ts";
 import assert from "node:assert/strict";
 import { decodeCapture, runDecode, summaryLine } from "../../lib/cli/decode.ts";
 import { writePcap } from "../../lib/pcap/writer.ts";
@@ -193,5 +194,20 @@ Deno.test("decodeCapture() handles raw-IP captures and counts skipped frames", (
   assert.equal(
     summaryLine(c),
     "2 frames: 1 VRRP (0 invalid), 0 ARP (0 gratuitous), 1 other skipped",
+  );
+});
+
+Deno.test("vrrp decode --hex shows a unicast advert (keepalived's unicast_peer) with its destination, valid at any TTL", async () => {
+  const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  const packet = ipv4Packet(tutorialAdvert(), {
+    source: "10.101.1.185",
+    destination: "10.101.1.186",
+    ttl: 64,
+  });
+  const r = await captured(() => runDecode(undefined, { hex: hex(packet) }));
+  assert.equal(r.code, 0);
+  assert.match(
+    r.out[0],
+    /^- VRRP 10\.101\.1\.185 > 10\.101\.1\.186 ttl 64 vrid 1 prio 100 .* valid$/,
   );
 });

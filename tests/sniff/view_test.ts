@@ -51,6 +51,7 @@ Deno.test("RFC 3768 §6.4.3: SniffView shows the single speaker of a VRID as mas
     firstSeenMs: 0,
     lastSeenMs: 5000,
     ttl: 255,
+    destinations: ["224.0.0.18"],
     speaking: true,
   }]);
 });
@@ -167,4 +168,57 @@ Deno.test("SniffView groups by VRID, sorts routers numerically and renders text"
     ].join("\n"),
   );
   assert.equal(new SniffView().render(0), "no VRRP adverts seen yet");
+});
+
+/** A unicast advert from `source` to `destination`, decoded as the sniffer does. */
+function urx(source: string, destination: string, ttl = 255): DecodeResult {
+  return decodeIpv4Packet(encodeIpv4Packet(advert(), { source, destination, ttl }));
+}
+
+Deno.test("SniffView shows unicast adverts with their destinations; any TTL is valid for unicast", () => {
+  const v = new SniffView();
+  const r = urx(A, B, 64);
+  assert.equal(r.ok, true, "keepalived accepts a unicast advert at TTL 64 (unicast_ttl)");
+  for (let t = 0; t <= 3000; t += 1000) v.add(urx(A, B, 64), t);
+  const vr = v.snapshot(3500).vrids[0];
+  assert.equal(vr.master, A);
+  assert.deepEqual(vr.routers[0].destinations, [B]);
+  assert.deepEqual(vr.warnings, []);
+  assert.match(v.render(3500), /unicast to 10\.101\.1\.186/);
+});
+
+Deno.test("SniffView warns when two routers use different unicast peer sets", () => {
+  const v = new SniffView();
+  const C = "10.101.1.187";
+  // A sends to B and C; B (after a failover) sends to A only
+  for (let t = 0; t <= 2000; t += 1000) {
+    v.add(urx(A, B), t);
+    v.add(urx(A, C), t);
+  }
+  for (let t = 3000; t <= 5000; t += 1000) v.add(urx(B, A), t);
+  const vr = v.snapshot(5500).vrids[0];
+  assert.ok(
+    vr.warnings.some((w) =>
+      w === "unicast peer sets differ: 10.101.1.185 -> [10.101.1.186, 10.101.1.187], " +
+          "10.101.1.186 -> [10.101.1.185]"
+    ),
+    JSON.stringify(vr.warnings),
+  );
+});
+
+Deno.test("SniffView warns when one router multicasts and another sends to unicast peers", () => {
+  const v = new SniffView();
+  for (let t = 0; t <= 2000; t += 1000) {
+    v.add(rx(A), t);
+    v.add(urx(B, A), t);
+  }
+  const vr = v.snapshot(2500).vrids[0];
+  assert.ok(vr.warnings.some((w) => /^multicast and unicast mixed: 10\.101\.1\.185 send/.test(w)));
+});
+
+Deno.test("SniffView: the same peer set on both routers gives no warning", () => {
+  const v = new SniffView();
+  for (let t = 0; t <= 2000; t += 1000) v.add(urx(A, B), t);
+  for (let t = 3000; t <= 5000; t += 1000) v.add(urx(B, A), t);
+  assert.deepEqual(v.snapshot(5500).vrids[0].warnings, []);
 });
