@@ -187,6 +187,32 @@ function scenario(aKind: Kind, bKind: Kind): void {
           });
         }
 
+        await t.step("vrrp sniff on A's eth0 shows the unicast adverts, no warnings", async () => {
+          const r = await lab.exec("a", [
+            ...lab.denoCmd(),
+            "sniff",
+            "eth0",
+            "--json",
+            "--duration",
+            "3",
+          ], {
+            timeoutMs: 20_000,
+          });
+          assert.equal(r.code, 0, r.stderr);
+          const objects = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+          const snap = objects.pop();
+          const adverts = objects.filter((o) => o.kind === "vrrp");
+          assert.ok(adverts.length >= 4, `adverts: ${adverts.length}`);
+          for (const o of adverts) {
+            assert.equal(o.valid, true, JSON.stringify(o));
+            assert.ok(
+              o.destination === lab.ip("a") || o.destination === lab.ip("b"),
+              o.destination,
+            );
+          }
+          for (const v of snap.vrids) assert.deepEqual(v.warnings, [], JSON.stringify(v));
+        });
+
         await t.step("A's link down, A killed -9: B holds all four in time", async () => {
           await lab.linkDown("a");
           const t0 = performance.now();
