@@ -97,14 +97,11 @@ export class FakeHost implements Effects {
       name,
       mac: new Uint8Array([2, 0, 0, 0, 0, 0xa]),
       address: (family) => family === "ipv4" ? ip : this.linkLocal.get(name) ?? null,
-<<<<<<< HEAD
       ensureFamily: () => {},
-=======
       hasAddress: (a) =>
         a === ip || a === this.linkLocal.get(name) ||
         (this.extraAddresses.get(name) ?? []).includes(a),
       joinGroup: (family, group) => void this.joined.push(`${name} ${family} ${group}`),
->>>>>>> 75dd421 (unicast: adverts go to each unicast peer (or the configured group), keepalived's receive checks (destination, check_unicast_src, per-peer TTL range), unicast_fault_no_peer, peers in status, peer changes reloaded in place)
       send: (message, to) => void this.adverts.push({ iface: name, at: this.nowMs, message, to }),
       sendFrames: (frames) => {
         for (const frame of frames) this.frames.push({ iface: name, at: this.nowMs, frame });

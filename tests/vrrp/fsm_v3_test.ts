@@ -28,6 +28,7 @@ function params(o: Partial<InstanceParams> = {}): InstanceParams {
     preempt: true,
     preemptDelayMs: 0,
     higherPrioSendAdvert: false,
+    unicast: null,
     garpMasterDelayMs: 0,
     garpMasterRepeat: 5,
     garpMasterRefreshMs: 0,
