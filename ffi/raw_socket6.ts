@@ -61,6 +61,8 @@ function intOpt(value: number): Uint8Array {
 
 /** `socket(AF_INET6, SOCK_RAW, protocol)` on one interface; see the module comment. */
 export class RawIp6Socket {
+  /** more groups joined (join()), as dotted bytes */
+  readonly #joined = new Set<string>();
   readonly #pump: ReceivePump;
 
   private constructor(
@@ -116,18 +118,37 @@ export class RawIp6Socket {
     }
   }
 
+  /** Joins one more multicast `group` (16 bytes) on this socket's interface; idempotent. */
+  join(group: Uint8Array): void {
+    const key = group.join(".");
+    if (key === this.group.join(".") || this.#joined.has(key)) return;
+    const mreq = ipv6Mreq(group, this.ifindex);
+    check(
+      "setsockopt(IPV6_ADD_MEMBERSHIP)",
+      libc().setsockopt(this.#pump.fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, mreq, mreq.length),
+      this.ifname,
+    );
+    this.#joined.add(key);
+  }
+
   /**
    * Sends `message` (no header: the kernel adds it) from `src` (our link-local address) to
-   * `dst` (the group by default) on this interface.
+   * `dst` (the group by default) on this interface; `hopLimit` other than 255 goes as an
+   * IPV6_HOPLIMIT control message (keepalived's unicast_ttl).
    */
-  send(message: Uint8Array, src: Uint8Array, dst: Uint8Array = this.group): void {
+  send(message: Uint8Array, src: Uint8Array, dst: Uint8Array = this.group, hopLimit = 255): void {
     if (this.#pump.stopping) throw new Error(`RawIp6Socket(${this.ifname}) is closed`);
     const to = sockaddrIn6(dst, this.ifindex);
     const pktinfo = new Uint8Array(IN6_PKTINFO_BYTES);
     pktinfo.set(src, 0);
     new DataView(pktinfo.buffer).setInt32(16, this.ifindex, true);
-    const control = new Uint8Array(cmsgSpace(IN6_PKTINFO_BYTES));
-    putCmsg(control, 0, IPPROTO_IPV6, IPV6_PKTINFO, pktinfo);
+    const hops = hopLimit === 255 ? null : new Uint8Array(4);
+    if (hops !== null) new DataView(hops.buffer).setInt32(0, hopLimit, true);
+    const control = new Uint8Array(
+      cmsgSpace(IN6_PKTINFO_BYTES) + (hops === null ? 0 : cmsgSpace(4)),
+    );
+    const next = putCmsg(control, 0, IPPROTO_IPV6, IPV6_PKTINFO, pktinfo);
+    if (hops !== null) putCmsg(control, next, IPPROTO_IPV6, IPV6_HOPLIMIT, hops);
     const iovec = new Uint8Array(16);
     const hdr = msghdr(to, iovec, message, control);
     check("sendmsg", libc().sendmsg(this.#pump.fd, hdr, 0), this.ifname);

@@ -337,7 +337,9 @@ export class Daemon implements DaemonApi {
       ? entry.byKey.get(instanceKey(r.family, r.message[1]))
       : undefined;
     const wire = { family: r.family, src: r.src, dst: r.dst, hopLimit: r.hopLimit };
-    const unicast = peek !== undefined && peek.params.unicast !== null;
+    const unicast = peek !== undefined
+      ? peek.params.unicast !== null
+      : this.#configuredUnicast(iface, r.family, r.message[1]);
     const d = decodeAdvert(r.message, unicast ? { family: r.family, src: r.src, dst: r.dst } : r);
     if (!d.ok) {
       const vrid = r.message.length >= 2 ? r.message[1] : null;
@@ -356,6 +358,17 @@ export class Daemon implements DaemonApi {
       return;
     }
     inst.receiveAdvert(d.advert, r.src, wire);
+  }
+
+  /**
+   * Whether a unicast instance is configured for (`iface`, `family`, `vrid`) though not started
+   * yet (start-up, reload): its peers' adverts may carry any TTL.
+   */
+  #configuredUnicast(iface: string, family: Family, vrid: number | undefined): boolean {
+    return this.#config.instances.some((c) =>
+      c.interface === iface && c.vrid === vrid && instanceFamily(c) === family &&
+      (c.unicastPeers.length > 0 || c.unicastFaultNoPeer)
+    );
   }
 
   /** A packet dropped below the instance: counted on its instance when the VRID tells which. */

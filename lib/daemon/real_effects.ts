@@ -192,18 +192,23 @@ export function realEffects(log: Logger): Effects {
           watch(s.receiveLoop((p) => p.ip6 && onReceive(receivedIpv6(p.bytes, p.ip6, p.atMs))));
         },
         hasAddress: (address) => {
-          if (familyOf(address) !== Family.ipv4) return address === linkLocal;
+          if (familyOf(address) === Family.ipv6) {
+            return dumpIpv6Addresses().some((a) =>
+              a.ifindex === info.index && readAddress(a.address, 0, Family.ipv6) === address
+            );
+          }
           const found = netlinkHostAddresses([name]).get(name)?.addrs ?? [];
           return found.some((a) => a.local === address);
         },
         joinGroup: (family, group) => {
-          if (family !== Family.ipv4) throw new Error(`${name}: joining ${group} is IPv4 only`);
-          raw.join(v4Bytes(group));
+          if (family === Family.ipv4) raw.join(v4Bytes(group));
+          else if (raw6 === null) throw new Error(`${name}: no IPv6 socket open`);
+          else raw6.join(v6Bytes(group));
         },
         send: (message: Uint8Array, to: SendTo) => {
           if (to.family === Family.ipv6) {
             if (raw6 === null) throw new Error(`${name}: no IPv6 socket open`);
-            raw6.send(message, v6Bytes(to.src), v6Bytes(to.dst));
+            raw6.send(message, v6Bytes(to.src), v6Bytes(to.dst), to.hopLimit);
             return;
           }
           raw.sendMessage(message, {
