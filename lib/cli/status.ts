@@ -97,9 +97,11 @@ async function watch(
         ? JSON.stringify(got.reply, null, 2)
         : renderStatus(got.reply);
       code = "code" in got ? got.code : ControlExit.ok;
-      if (frame !== last) {
+      // the reply decides whether to redraw ("heard 0.4 s ago" alone moves with the clock)
+      const key = "code" in got ? frame : JSON.stringify(got.reply);
+      if (key !== last) {
         out(CLEAR_SCREEN + frame);
-        last = frame;
+        last = key;
       }
       if (i + 1 >= limit || stop) break;
       await new Promise<void>((resolve) => {
@@ -120,17 +122,17 @@ async function watch(
   return stop ? ControlExit.ok : code;
 }
 
-/** Renders a status reply for people: one block per instance. */
-export function renderStatus(reply: StatusReply): string {
+/** Renders a status reply for people: one block per instance; `now` dates "heard … ago". */
+export function renderStatus(reply: StatusReply, now: Date = new Date()): string {
   const lines: string[] = [
     `vrrp daemon pid ${reply.pid}, config ${reply.configFile}, up since ${reply.startedAt}`,
   ];
   if (reply.instances.length === 0) lines.push("", "no instances configured");
-  for (const inst of reply.instances) lines.push("", ...renderInstance(inst));
+  for (const inst of reply.instances) lines.push("", ...renderInstance(inst, now));
   return lines.join("\n");
 }
 
-function renderInstance(i: InstanceStatus): string[] {
+function renderInstance(i: InstanceStatus, now: Date): string[] {
   const row = (label: string, value: string) => `  ${label.padEnd(12)} ${value}`;
   const state = i.state.toUpperCase() + (i.adminDown ? " (admin down)" : "");
   const proto = i.protocolVersion === undefined
@@ -171,6 +173,7 @@ function renderInstance(i: InstanceStatus): string[] {
   const t = i.lastTransition;
   lines.push(row("last change", t ? `${t.from} -> ${t.to} (${t.reason}) at ${t.at}` : "none"));
   lines.push(row("adverts", `sent ${i.advertsSent}, received ${i.advertsReceived}`));
+  lines.push(...renderWire(i, now, row));
   const drops = Object.entries(i.drops).filter(([, n]) => n > 0)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([reason, n]) => `${reason} ${n}`);
@@ -178,6 +181,34 @@ function renderInstance(i: InstanceStatus): string[] {
   if (i.splitBrain) {
     const s = i.splitBrain;
     lines.push(row("SPLIT BRAIN", `peer ${s.peer} priority ${s.priority} since ${s.at}`));
+  }
+  return lines;
+}
+
+/** Where the adverts go and, in unicast mode, whether each peer is heard. */
+function renderWire(
+  i: InstanceStatus,
+  now: Date,
+  row: (label: string, value: string) => string,
+): string[] {
+  const a = i.adverts;
+  if (a === undefined) return [];
+  if (a.mode === "multicast") return [row("sent to", `${a.group} (multicast) from ${a.source}`)];
+  const n = a.peers.length;
+  const lines = [
+    row(
+      "unicast",
+      `from ${a.source} to ${n} peer${n === 1 ? "" : "s"}` +
+        (a.checkSource ? ", other sources dropped" : "") +
+        (n === 0 ? " (FAULT: unicast_fault_no_peer)" : ""),
+    ),
+  ];
+  for (const p of a.peers) {
+    const heard = p.lastHeardAt === null
+      ? "never heard"
+      : `heard ${((now.getTime() - Date.parse(p.lastHeardAt)) / 1000).toFixed(1)} s ago ` +
+        `at priority ${p.priority} (${p.advertsReceived} adverts)`;
+    lines.push(row("peer", `${p.address}  ${heard}`));
   }
   return lines;
 }

@@ -49,6 +49,20 @@ export class FakeDaemon implements DaemonApi {
       masterIp: "10.0.1.2",
       vips: [{ address: "192.0.2.10", prefixLen: 32, dev: "eth1", present: false }],
       splitBrain: { peer: "10.0.1.3", priority: 50, at: "2026-01-02T03:04:06.000Z" },
+      adverts: {
+        mode: "unicast",
+        source: "10.0.1.1",
+        checkSource: true,
+        peers: [
+          {
+            address: "10.0.1.2",
+            lastHeardAt: "2026-01-02T03:04:07.000Z",
+            priority: 100,
+            advertsReceived: 37,
+          },
+          { address: "10.0.1.4", lastHeardAt: null, priority: null, advertsReceived: 0 },
+        ],
+      },
     }),
   ];
 

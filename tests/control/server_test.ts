@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { startControlServer } from "../../lib/control/server.ts";
 import { controlRequest } from "../../lib/control/client.ts";
 import { ControlError } from "../../lib/control/errors.ts";
-import { runStatus } from "../../lib/cli/status.ts";
+import { renderStatus, runStatus } from "../../lib/cli/status.ts";
 import { runAdmin } from "../../lib/cli/admin.ts";
 import { FakeDaemon } from "./_fake.ts";
 
@@ -333,4 +333,18 @@ Deno.test("vrrp status --watch redraws only when the reply changes", async () =>
     assert.match(frames[0], /ha-external: BACKUP/);
     assert.match(frames[1], /ha-external: MASTER/);
   });
+});
+
+Deno.test("vrrp status shows the unicast peers: when each was last heard, at what priority", async () => {
+  const d = new FakeDaemon();
+  const reply = await d.status();
+  assert.ok(reply.ok);
+  const text = renderStatus(reply, new Date("2026-01-02T03:04:07.400Z"));
+  for (
+    const want of [
+      "unicast      from 10.0.1.1 to 2 peers, other sources dropped",
+      "peer         10.0.1.2  heard 0.4 s ago at priority 100 (37 adverts)",
+      "peer         10.0.1.4  never heard",
+    ]
+  ) assert.ok(text.includes(want), `missing ${JSON.stringify(want)} in\n${text}`);
 });
