@@ -168,3 +168,26 @@ export async function extendedConfig(
   }
   return `${extra.top ?? ""}\n${text}`;
 }
+
+/**
+ * The tutorial's config for router `node` in unicast form (as in a cloud): `unicast_src_ip` its
+ * own address, the other router as `unicast_peer`, plus `extra` lines in each instance; written
+ * under `tmp`, the path returned.
+ */
+export async function unicastConfig(
+  lab: Lab,
+  node: "a" | "b",
+  tmp: string,
+  extra = "",
+): Promise<string> {
+  const other = node === "a" ? "b" : "a";
+  const lines = `    unicast_src_ip ${lab.ip(node)}\n    unicast_peer {\n        ${
+    lab.ip(other)
+  }\n    }\n${extra}`;
+  const text = await extendedConfig(node, {
+    instances: { "ha-internal-1": lines, "ha-internal-2": lines },
+  });
+  const file = `${tmp}/${node}-unicast.conf`;
+  await Deno.writeTextFile(file, text);
+  return file;
+}

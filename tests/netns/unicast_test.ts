@@ -27,6 +27,7 @@ import {
   SKEW_99_MS,
   startupSettled,
   startVrrp,
+  unicastConfig,
   VIPS,
   vrrpStatus,
   waitUntil,
@@ -36,20 +37,6 @@ type Kind = "vrrp" | "keepalived";
 type Node = "a" | "b";
 
 const REQUIRES = { root: true, commands: ["ip", "keepalived", "tshark", "arping", "nft", "ping"] };
-
-/** The tutorial's config for `node` in unicast form: our address as source, the other as peer. */
-async function unicastConfig(lab: Lab, node: Node, tmp: string, extra = ""): Promise<string> {
-  const other: Node = node === "a" ? "b" : "a";
-  const lines = `    unicast_src_ip ${lab.ip(node)}\n    unicast_peer {\n        ${
-    lab.ip(other)
-  }\n    }\n${extra}`;
-  const text = await extendedConfig(node, {
-    instances: { "ha-internal-1": lines, "ha-internal-2": lines },
-  });
-  const file = `${tmp}/${node}-unicast.conf`;
-  await Deno.writeTextFile(file, text);
-  return file;
-}
 
 /** One router's daemon, whichever implementation it is. */
 interface Peer {
@@ -370,6 +357,53 @@ testWith(
       assert.equal(i1.drops.notPeer, 5, JSON.stringify(i1.drops));
     } finally {
       await Promise.all(procs.map((p) => p.stop(3000).catch(() => null)));
+      await lab.destroy();
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    }
+  },
+);
+
+testWith(
+  "mcast_dst_ip 224.0.0.19: vrrp and keepalived 2.2.7 join the group and elect on it",
+  { root: true, commands: ["ip", "keepalived", "tshark", "nft"] },
+  async () => {
+    const lab = await Lab.create({ routers: ["a", "b"], client: false });
+    const tmp = await Deno.makeTempDir({ prefix: "vrrp-mcastdst-" });
+    const peers: Peer[] = [];
+    const show = async () => JSON.stringify(await placement(lab, ["a", "b"]));
+    const steady = async () => {
+      const p = await placement(lab, ["a", "b"]);
+      return sameSet(p.a, VIPS["ha-internal-1"]) && sameSet(p.b, VIPS["ha-internal-2"]);
+    };
+    let capture: LabProcess | null = null;
+    try {
+      const files: Record<Node, string> = { a: "", b: "" };
+      for (const n of ["a", "b"] as const) {
+        const line = "    mcast_dst_ip 224.0.0.19";
+        const text = await extendedConfig(n, {
+          instances: { "ha-internal-1": line, "ha-internal-2": line },
+        });
+        files[n] = `${tmp}/${n}-group.conf`;
+        await Deno.writeTextFile(files[n], text);
+      }
+      capture = await startCapture(lab, `${tmp}/cap.pcap`);
+      peers.push(await startPeer("vrrp", lab, "a", files.a, tmp));
+      peers.push(await startPeer("keepalived", lab, "b", files.b, tmp));
+      const started = performance.now();
+      await waitUntil("the tutorial's placement", steady, 12_000, { describe: show });
+      await startupSettled(started, steady, show);
+      assert.deepEqual(await dualHoldings(lab, ["a", "b"], 1500), []);
+      capture.kill("SIGINT");
+      await capture.status;
+      const all = await capturedAdverts(lab, `${tmp}/cap.pcap`);
+      assert.ok(all.filter((x) => x.src === lab.ip("a")).length >= 2, "vrrp's adverts");
+      assert.ok(all.filter((x) => x.src === lab.ip("b")).length >= 2, "keepalived's adverts");
+      assert.deepEqual(all.filter((x) => x.dst !== "224.0.0.19"), []);
+      assert.deepEqual(packetErrors(peers[1].log()), []);
+      assert.doesNotMatch(peers[0].log(), /dropped packet/);
+    } finally {
+      capture?.kill("SIGKILL");
+      for (const p of peers) p.kill();
       await lab.destroy();
       await Deno.remove(tmp, { recursive: true }).catch(() => {});
     }
