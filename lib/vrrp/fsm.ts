@@ -99,6 +99,12 @@ export interface InstanceTimers {
   garpRefreshAtMs: number | null;
   /** when the split-brain mark clears if no lower-priority advert comes */
   splitBrainClearAtMs: number | null;
+  /**
+   * unicast, backup: when a master that stepped down for a higher one repeats its last advert
+   * once. The first may wait behind an unresolved neighbour (a healed partition) and be dropped
+   * with it; then the new master never learns of the split brain and never re-announces
+   */
+  stepDownNoticeAtMs: number | null;
 }
 
 /** Everything that changes while one instance runs. Treat as immutable: `step()` returns a new one. */
@@ -140,6 +146,7 @@ const NO_TIMERS: InstanceTimers = {
   garpRepeatAtMs: null,
   garpRefreshAtMs: null,
   splitBrainClearAtMs: null,
+  stepDownNoticeAtMs: null,
 };
 
 /** Clamps a requested priority to what a non-owner may advertise. */
@@ -478,6 +485,13 @@ function onDeadline(c: Step): void {
   const due = (at: number | null) => at !== null && at <= c.now;
   let handled = false;
   if (s.role === Role.backup) {
+    if (due(t.stepDownNoticeAtMs)) {
+      handled = true;
+      t.stepDownNoticeAtMs = null;
+      // the advert we sent when stepping down, once more (see InstanceTimers); a new master
+      // that already heard it only re-announces again, rate-limited
+      c.sendAdvert(s.effectivePriority);
+    }
     if (due(t.preemptDelayEndsAtMs) && s.preempt) {
       handled = true;
       s.preempt.elapsed = true;
@@ -582,6 +596,9 @@ function masterHeard(c: Step, advert: Advertisement, source: string): void {
       Role.backup,
       advert.priority > ours ? "higherPriorityAdvert" : "equalPriorityHigherIpAdvert",
     );
+    if (c.p.higherPrioSendAdvert && c.p.unicast !== null) {
+      s.timers.stepDownNoticeAtMs = c.now + c.intervalMs;
+    }
     c.observe(advert, source);
     // RFC 5798 §6.4.3: Master_Adver_Interval from the advert, Master_Down_Timer from it
     c.followMaster(advert);

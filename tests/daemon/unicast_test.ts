@@ -264,3 +264,32 @@ Deno.test("vrrp_mcast_group4: every multicast instance sends to the global group
   assert.deepEqual(sent(host)[0], "224.0.0.19 ttl 255 prio 100");
   await daemon.shutdown();
 });
+
+Deno.test("unicast: a master stepping down for a higher one repeats its last advert once, an interval later (the first may be lost behind ARP after a heal)", async () => {
+  for (const unicast of [true, false]) {
+    const host = new FakeHost();
+    const { daemon } = await bootDaemon(
+      host,
+      conf(unicast ? `unicast_peer {\n ${PEER}\n}` : "", 99),
+    );
+    const inst = daemon.instances.get("vi1")!;
+    await host.advance(masterDownIntervalMs(2, 100, 99) + 10);
+    assert.equal(inst.role, "master");
+    host.adverts = [];
+    const to = unicast ? ME : undefined;
+    host.deliver("eth0", received(advert(100), { source: PEER, destination: to }));
+    assert.equal(inst.role, "backup");
+    const dst = unicast ? PEER : "224.0.0.18";
+    assert.deepEqual(sent(host), [`${dst} ttl 255 prio 99`], "the last advert at once");
+    await host.advance(1000);
+    assert.equal(inst.role, "backup");
+    assert.deepEqual(
+      sent(host),
+      unicast ? [`${dst} ttl 255 prio 99`, `${dst} ttl 255 prio 99`] : [`${dst} ttl 255 prio 99`],
+      unicast ? "once more in unicast mode" : "multicast: once",
+    );
+    await host.advance(2000); // still within Master_Down_Interval of the last advert heard
+    assert.equal(sent(host).length, unicast ? 2 : 1, "and never again");
+    await daemon.shutdown();
+  }
+});

@@ -5,13 +5,23 @@
  * answered by the surviving master A (its neighbour entry for 10.101.0.101 flips to A's MAC)
  * within one advert interval of the heal.
  *
- * Run with vrrp on both routers, and with keepalived as A (the survivor) and vrrp as B.
+ * Run with vrrp on both routers, and with keepalived as A (the survivor) and vrrp as B; and in
+ * unicast mode (unicast_src_ip + unicast_peer) on a lab whose switch drops multicast VRRP, where
+ * ARP after the heal can hold the stepped-down master's advert back: within two intervals there.
  */
 import assert from "node:assert/strict";
 import { testWith } from "../_support/env.ts";
 import { type Keepalived, startKeepalived } from "./keepalived.ts";
 import { Lab, type LabProcess } from "./lab.ts";
-import { exampleConfig, placement, sameSet, startVrrp, VIPS, waitUntil } from "./peers.ts";
+import {
+  exampleConfig,
+  placement,
+  sameSet,
+  startVrrp,
+  unicastConfig,
+  VIPS,
+  waitUntil,
+} from "./peers.ts";
 
 /** advert_int of the tutorial's instances, ms. */
 const ADVERT_INTERVAL_MS = 1000;
@@ -29,7 +39,11 @@ async function neighMac(lab: Lab, ip: string): Promise<string | null> {
   return entries[0]?.lladdr?.toLowerCase() ?? null;
 }
 
-async function splitBrainTrials(lab: Lab, t: Deno.TestContext): Promise<string[]> {
+async function splitBrainTrials(
+  lab: Lab,
+  t: Deno.TestContext,
+  unicast: boolean,
+): Promise<string[]> {
   const [macA, macB] = [await lab.mac("a"), await lab.mac("b")];
   // A's own VRID 1 adverts, seen on A's side of the cut: the phase of its advert cycle
   const capture = lab.spawn("a", [
@@ -72,7 +86,13 @@ async function splitBrainTrials(lab: Lab, t: Deno.TestContext): Promise<string[]
           assert.ok(await lab.ping("c", VIP), "B answers the client during the split");
           assert.equal(await neighMac(lab, VIP), macB);
           const n0 = advertsSeen();
-          await waitUntil("an advert from A", () => advertsSeen() > n0, 2000, { intervalMs: 2 });
+          const advert = waitUntil("an advert from A", () => advertsSeen() > n0, 2000, {
+            intervalMs: 2,
+          });
+          // unicast: while cut off, A's neighbour entry for B fails and its adverts to B never
+          // reach the wire (ARP requests go out instead), so the phase is not always visible
+          if (unicast) await advert.catch(() => results.push(`offset ${offset} ms: phase unseen`));
+          else await advert;
           await new Promise((r) => setTimeout(r, offset));
         } finally {
           await lab.heal("a");
@@ -85,8 +105,11 @@ async function splitBrainTrials(lab: Lab, t: Deno.TestContext): Promise<string[]
           { since: healed, intervalMs: 20, describe: show },
         );
         results.push(`offset ${offset} ms: client on A ${ms.toFixed(0)} ms after the heal`);
+        // unicast: the stepped-down master's notice may wait for ARP after the heal and is
+        // repeated one interval later (fsm.ts stepDownNoticeAtMs): up to two intervals
+        const bound = (unicast ? 2 : 1) * ADVERT_INTERVAL_MS + OBSERVE_SLACK_MS;
         assert.ok(
-          ms <= ADVERT_INTERVAL_MS + OBSERVE_SLACK_MS,
+          ms <= bound,
           `client followed A ${ms.toFixed(0)} ms after the heal`,
         );
         assert.ok(await lab.ping("c", VIP), "A answers the client after the heal");
@@ -111,16 +134,18 @@ async function splitBrainTrials(lab: Lab, t: Deno.TestContext): Promise<string[]
 async function runLab(
   t: Deno.TestContext,
   survivor: "vrrp" | "keepalived",
+  unicast = false,
 ): Promise<void> {
-  const lab = await Lab.create({ routers: ["a", "b"], client: true });
+  const lab = await Lab.create({ routers: ["a", "b"], client: true, dropMulticastVrrp: unicast });
   const tmp = await Deno.makeTempDir({ prefix: "vrrp-splitbrain-" });
   const procs: LabProcess[] = [];
   let keepalived: Keepalived | null = null;
   try {
+    const conf = (n: "a" | "b") => unicast ? unicastConfig(lab, n, tmp) : exampleConfig(n);
     if (survivor === "keepalived") {
-      keepalived = await startKeepalived(lab, "a", exampleConfig("a"), tmp);
-    } else procs.push(await startVrrp(lab, "a", exampleConfig("a"), tmp));
-    const b = await startVrrp(lab, "b", exampleConfig("b"), tmp);
+      keepalived = await startKeepalived(lab, "a", await conf("a"), tmp);
+    } else procs.push(await startVrrp(lab, "a", await conf("a"), tmp));
+    const b = await startVrrp(lab, "b", await conf("b"), tmp);
     procs.push(b);
     await waitUntil(
       "the tutorial's placement",
@@ -130,8 +155,8 @@ async function runLab(
       },
       12_000,
     );
-    const results = await splitBrainTrials(lab, t);
-    console.log(`${survivor} as A:\n  ${results.join("\n  ")}`);
+    const results = await splitBrainTrials(lab, t, unicast);
+    console.log(`${survivor} as A${unicast ? " (unicast)" : ""}:\n  ${results.join("\n  ")}`);
     assert.match(
       b.stderr(),
       /\[ha-internal-1 vrid 1 eth0\] master -> backup \(higherPriorityAdvert\)/,
@@ -157,4 +182,10 @@ testWith(
   "split brain: keepalived survives, vrrp steps down, the client returns within 1 s",
   { root: true, commands: ["ip", "nft", "ping", "tshark", "keepalived"] },
   (t) => runLab(t, "keepalived"),
+);
+
+testWith(
+  "split brain in unicast mode (multicast dropped): vrrp on both routers, the client returns within 2 s",
+  { root: true, commands: ["ip", "nft", "ping", "tshark"] },
+  (t) => runLab(t, "vrrp", true),
 );
