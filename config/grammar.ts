@@ -407,8 +407,7 @@ export const GLOBAL: Section<GlobalConfig> = section<GlobalConfig>(
       def: "`ff02::12`",
     }),
     prop("vrrp_check_unicast_src", bool, "checkUnicastSrc", {
-      doc: "every unicast instance drops adverts whose source is not one of its `unicast_peer`s " +
-        "(counted as `notPeer`), as the instance keyword `check_unicast_src`",
+      doc: "`check_unicast_src` for every unicast instance",
       def: "false",
     }),
     prop("vrrp_control_socket", str, "controlSocket", {
@@ -677,17 +676,15 @@ export const INSTANCE: Section<InstanceTarget> = section<InstanceTarget>(
     }),
     iprop("unicast_src_ip", str, "unicastSrcIp", {
       syntax: "ADDR[/PREFIX]",
-      doc: "source address of the adverts; must be an address of `interface` (checked at start " +
-        "and reload). A prefix length is accepted and ignored, as keepalived does",
+      doc: "source address of the adverts, an address of `interface` (checked at start and " +
+        "reload); a prefix length is ignored, as keepalived does",
       def: "the interface's primary address",
     }),
     {
       ...iprop("unicast_peer", { type: "strings" }, "unicastPeers", {
         syntax: "{ ADDR [min_ttl N] [max_ttl N]… }",
-        doc: "unicast mode: one advert goes to each peer instead of the multicast group, and " +
-          "adverts sent to the group are dropped. `min_ttl`/`max_ttl`: adverts from that peer " +
-          "must arrive with a TTL (hop limit) in the range, and they switch on " +
-          '`check_unicast_src`. TOML: strings `"ADDR [min_ttl N] [max_ttl N]"`',
+        doc: "unicast mode: one advert to each peer, none to the group; `min_ttl`/`max_ttl`: the " +
+          "TTL range of its adverts (turns `check_unicast_src` on)",
         def: "[] (multicast)",
       }),
       read: (s, t, r) => {
@@ -730,7 +727,7 @@ export const INSTANCE: Section<InstanceTarget> = section<InstanceTarget>(
     iprop("mcast_dst_ip", str, "mcastDstIp", {
       syntax: "ADDR",
       doc: "multicast group of this instance's adverts: joined, and adverts go to it",
-      def: "global `vrrp_mcast_group4` / `vrrp_mcast_group6`",
+      def: "the global group",
     }),
     ilist("track_interface", { type: "tracks" }, "trackInterfaces", {
       syntax: "{ NAME [weight N [reverse]] }",
