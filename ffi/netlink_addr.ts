@@ -1,8 +1,9 @@
 /**
- * The IPv4 addresses on the host, read in-process with one rtnetlink RTM_GETADDR dump. The VIP
- * batcher reads the host before and after each `ip -batch` run; spawning `ip -j addr show` for
- * that cost about 3 ms on the failover path. Adding and removing still goes through `ip`.
- * The parser is pure and never throws.
+ * The IPv4 addresses on the host, read in-process with one rtnetlink RTM_GETADDR dump, and
+ * watched through the RTMGRP_IPV4_IFADDR group (RTM_NEWADDR / RTM_DELADDR as they happen). The
+ * VIP batcher reads the host before and after each `ip -batch` run; spawning `ip -j addr show`
+ * for that cost about 3 ms on the failover path. Adding and removing still goes through `ip`.
+ * The parsers are pure and never throw.
  */
 
 import { libc, SOCK_CLOEXEC, SOCK_RAW, SOL_SOCKET } from "./libc.ts";
@@ -15,13 +16,18 @@ import {
   netlinkMessages,
   NLMSGHDR_BYTES,
   sockaddrNl,
+  subscribeRtnetlink,
 } from "./netlink.ts";
+import type { ReceivePump } from "./poller.ts";
 import { ipv4String } from "./structs.ts";
 
 const AF_INET = 2;
 /** <linux/rtnetlink.h> */
-const RTM_NEWADDR = 20;
+export const RTM_NEWADDR = 20;
+export const RTM_DELADDR = 21;
 const RTM_GETADDR = 22;
+/** <linux/rtnetlink.h>: multicast group of IPv4 address messages (a bit mask in nl_groups) */
+const RTMGRP_IPV4_IFADDR = 0x10;
 /** <linux/netlink.h> */
 const NLMSG_ERROR = 2;
 const NLMSG_DONE = 3;
@@ -155,5 +161,55 @@ export function dumpIpv4Addresses(): NetlinkAddress[] {
     }
   } finally {
     c.close(fd);
+  }
+}
+
+/** One address announcement: added (RTM_NEWADDR) or removed (RTM_DELADDR). */
+export interface AddressEvent extends NetlinkAddress {
+  deleted: boolean;
+}
+
+/** The IPv4 RTM_NEWADDR / RTM_DELADDR messages of one datagram (others skipped); never throws. */
+export function parseAddrEvents(buf: Uint8Array): AddressEvent[] {
+  const out: AddressEvent[] = [];
+  for (const m of netlinkMessages(buf)) {
+    if (m.type !== RTM_NEWADDR && m.type !== RTM_DELADDR) continue;
+    if (m.body.length < IFADDRMSG_BYTES || m.body[0] !== AF_INET) continue;
+    const addr = parseOne(m.body, m.view);
+    if (addr) out.push({ ...addr, deleted: m.type === RTM_DELADDR });
+  }
+  return out;
+}
+
+/**
+ * A netlink socket subscribed to IPv4 address changes. `run()` delivers each datagram's events,
+ * or null when the kernel dropped messages (ENOBUFS): then the caller must dump again.
+ */
+export class AddressMonitor {
+  readonly #pump: ReceivePump;
+
+  private constructor(pump: ReceivePump) {
+    this.#pump = pump;
+  }
+
+  /** Opens and binds the socket (throws OsError). */
+  static open(): AddressMonitor {
+    return new AddressMonitor(subscribeRtnetlink(RTMGRP_IPV4_IFADDR));
+  }
+
+  /** Calls `onEvents` per datagram (null: messages were lost) until close(). */
+  run(onEvents: (events: AddressEvent[] | null) => void): Promise<void> {
+    return this.#pump.run((p) => {
+      if (p.bytes.length === 0) onEvents(null);
+      else {
+        const events = parseAddrEvents(p.bytes);
+        if (events.length > 0) onEvents(events);
+      }
+    });
+  }
+
+  /** Stops the loop, then closes the socket. Idempotent. */
+  close(): Promise<void> {
+    return this.#pump.close();
   }
 }

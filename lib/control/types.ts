@@ -17,10 +17,53 @@ export interface VipStatus {
   address: string;
   prefixLen: number;
   dev: string;
-  /** whether the address is configured on this host right now (asked of the host per request) */
+  /**
+   * whether the address is configured on this host right now: the daemon's live rtnetlink view
+   * of the host's addresses (asked of the host per request when that watch is not running)
+   */
   present: boolean;
   /** from virtual_ipaddress_excluded: held with the VIPs but not listed in adverts */
   excluded?: boolean;
+}
+
+/**
+ * An instance's counters since it started: the one place both `vrrp status --json` and
+ * `/metrics` read them from. Drops by reason are in `InstanceStatus.drops`.
+ */
+export interface InstanceCounters {
+  advertsSent: number;
+  advertsReceived: number;
+  /** entered MASTER / left MASTER */
+  becameMaster: number;
+  releasedMaster: number;
+  priorityZeroReceived: number;
+  priorityZeroSent: number;
+  /** gratuitous ARP frames sent */
+  gratuitousArpsSent: number;
+  /** unsolicited neighbour advertisements sent (IPv6) */
+  neighbourAdvertsSent: number;
+  /** sends the kernel refused, by what was sent */
+  advertSendErrors: number;
+  garpSendErrors: number;
+  /** `ip addr` changes that finally failed (after the attempts) */
+  vipAddFailures: number;
+  vipRemoveFailures: number;
+  /** VIPs something else removed while we were master, added back */
+  vipRepairs: number;
+  /** VIPs that appeared on the host while we were not master */
+  vipsFoundOnBackup: number;
+  /** split-brain episodes (another master heard while master) and their total length */
+  dualMasterEpisodes: number;
+  dualMasterSeconds: number;
+}
+
+/** The protocol timers of an instance, in seconds, as it runs them now. */
+export interface InstanceTimersStatus {
+  /** RFC 3768 §6.1 Master_Down_Interval and Skew_Time, for the effective priority */
+  masterDownIntervalSec: number;
+  skewTimeSec: number;
+  /** the advert interval of the master we follow (ours when master) */
+  masterAdvertIntervalSec: number;
 }
 
 export interface InstanceStatus {
@@ -40,6 +83,9 @@ export interface InstanceStatus {
   advertsSent: number;
   advertsReceived: number;
   drops: DropCounters;
+  /** every counter (absent from daemons before this field existed) */
+  counters?: InstanceCounters;
+  timers?: InstanceTimersStatus;
   /** set while a split brain is being repaired (we heard a lower-priority master) */
   splitBrain: { peer: string; priority: number; at: string } | null;
   /**
@@ -50,6 +96,27 @@ export interface InstanceStatus {
   vipError?: string | null;
 }
 
+/** A `vrrp_script` as the daemon runs it. */
+export interface ScriptStatus {
+  name: string;
+  /** the state after rise/fall hysteresis */
+  ok: boolean;
+  /** a run is in progress */
+  running: boolean;
+  runs: number;
+  /** runs that exited non-zero, could not start, or were killed */
+  failures: number;
+  timeouts: number;
+}
+
+/** Notify scripts (per kind of notification) as the daemon ran them. */
+export interface NotifyStatus {
+  kind: string;
+  runs: number;
+  failures: number;
+  timeouts: number;
+}
+
 export interface StatusReply {
   ok: true;
   version: 1;
@@ -57,6 +124,10 @@ export interface StatusReply {
   configFile: string;
   startedAt: string;
   instances: InstanceStatus[];
+  /** track scripts (absent from daemons before this field existed) */
+  scripts?: ScriptStatus[];
+  /** codec drops no instance could be blamed for, per interface and reason */
+  interfaceDrops?: Record<string, DropCounters>;
 }
 
 export type Reply =

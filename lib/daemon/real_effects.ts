@@ -1,6 +1,7 @@
 /** The real ports: ffi sockets for the wire, `ip addr` (through VipManager) for addresses. */
 import { OsError } from "../../ffi/errors.ts";
 import { LinkMonitor } from "../../ffi/netlink_link.ts";
+import { AddressMonitor, dumpIpv4Addresses, type NetlinkAddress } from "../../ffi/netlink_addr.ts";
 import { interfaceInfo } from "../../ffi/netif.ts";
 import { PacketSocket } from "../../ffi/packet_socket.ts";
 import { sleepMicros } from "../../ffi/sleep.ts";
@@ -9,7 +10,13 @@ import { hostAddresses, VipBatcher } from "../vip/batcher.ts";
 import { denoCommandRunner } from "../vip/command.ts";
 import { VipManager, type VipResult } from "../vip/manager.ts";
 import { netlinkHostAddresses } from "../vip/netlink_read.ts";
-import { type Effects, InterfaceError, type InterfacePort, type VipOutcome } from "./effects.ts";
+import {
+  type Effects,
+  type HostAddress,
+  InterfaceError,
+  type InterfacePort,
+  type VipOutcome,
+} from "./effects.ts";
 import type { Logger } from "./logger.ts";
 import { PreciseTimers } from "./precise_timer.ts";
 
@@ -33,6 +40,15 @@ function describe(iface: string, err: unknown): InterfaceError {
   }
   const msg = err instanceof Error ? err.message : String(err);
   return new InterfaceError(iface, "other", `cannot open interface ${iface}: ${msg}`);
+}
+
+/**
+ * The device an IPv4 address is on, from its label: the kernel labels an address with its
+ * device's name, or with a label `ip` insists starts with it (`eth0:vip`).
+ */
+function hostAddress(a: NetlinkAddress): HostAddress | null {
+  const dev = a.label?.split(":")[0] ?? "";
+  return dev === "" ? null : { dev, address: a.local, prefixLen: a.prefixlen };
 }
 
 /** Effects backed by the host: performance.now(), precise timers, raw sockets, `ip addr`. */
@@ -138,5 +154,30 @@ export function realEffects(log: Logger): Effects {
         await loop;
       };
     },
+    watchAddresses: (onChange, onFailed) => {
+      let monitor: AddressMonitor;
+      try {
+        monitor = AddressMonitor.open();
+      } catch (err) {
+        log.warn(`cannot watch address changes (rtnetlink): ${String(err)}`);
+        return null;
+      }
+      const loop = monitor.run((events) => {
+        onChange(
+          events === null ? null : events.flatMap((e) => {
+            const a = hostAddress(e);
+            return a === null ? [] : [{ ...a, deleted: e.deleted }];
+          }),
+        );
+      }).catch((err) => {
+        log.error(`address watch failed: ${String(err)}`);
+        onFailed();
+      });
+      return async () => {
+        await monitor.close();
+        await loop;
+      };
+    },
+    listAddresses: () => dumpIpv4Addresses().flatMap((a) => hostAddress(a) ?? []),
   };
 }
