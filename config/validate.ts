@@ -6,6 +6,7 @@
 import type { Config, InstanceConfig, SourcePos, VipConfig } from "./model.ts";
 import { Diagnostics } from "./diagnostics.ts";
 import { VRRP_MCAST_GROUP4 } from "../lib/vrrp/constants.ts";
+import { parseListenAddress } from "./listen.ts";
 
 const AUTH_WIRE_BYTES = 8;
 /** keepalived puts at most this many VIPs in one advert; more belong in the excluded list. */
@@ -51,6 +52,12 @@ export function validate(
         `received on ${VRRP_MCAST_GROUP4}, so peers using ${g.mcastGroup4} do not hear this ` +
         "host, nor it them",
     );
+  }
+  if (g.metricsListen !== undefined) {
+    const listen = parseListenAddress(g.metricsListen);
+    if ("error" in listen) {
+      diags.error(where("global:vrrp_metrics_listen", "global:metrics_listen"), listen.error);
+    }
   }
 
   const scripts = new Set(config.scripts.map((s) => s.name));

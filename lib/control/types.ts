@@ -64,6 +64,8 @@ export interface InstanceTimersStatus {
   skewTimeSec: number;
   /** the advert interval of the master we follow (ours when master) */
   masterAdvertIntervalSec: number;
+  /** garp_master_delay: from becoming master to the second gratuitous ARP burst */
+  garpMasterDelaySec: number;
 }
 
 export interface InstanceStatus {

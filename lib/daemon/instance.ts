@@ -269,6 +269,7 @@ export class InstanceRuntime {
         skewTimeSec: skewTimeMs(st.effectivePriority) / 1000,
         // VRRPv2: an advert with another interval is dropped, so the master's is ours
         masterAdvertIntervalSec: this.params.advertIntervalSec,
+        garpMasterDelaySec: this.params.garpMasterDelayMs / 1000,
       },
       vipError: this.#vipError,
       splitBrain: sb === null ? null : {
