@@ -54,7 +54,7 @@ function samples(page: string): Map<string, number> {
 /** The value of the one series of `name` whose labels include every `labels` pair. */
 function value(s: Map<string, number>, name: string, labels: Record<string, string>): number {
   const hits = [...s].filter(([k]) =>
-    k.startsWith(`${name}{`) &&
+    (k === name || k.startsWith(`${name}{`)) &&
     Object.entries(labels).every(([l, v]) => k.includes(`${l}="${v}"`))
   );
   assert.equal(hits.length, 1, `one ${name} ${JSON.stringify(labels)}: ${hits.map((h) => h[0])}`);
@@ -135,7 +135,6 @@ testWith(
         1,
       );
       assert.equal(value(first.s, "keepalived_become_master_total", { ...i1, state: "MASTER" }), 1);
-      assert.equal(value(first.s, "keepalived_become_master_total", { ...i2, state: "BACKUP" }), 0);
       assert.equal(value(first.s, "vrrp_vip_present", { ip_address: "10.101.0.102" }), 1);
       assert.equal(value(first.s, "vrrp_vip_present", { ip_address: "10.101.0.108" }), 0);
 
