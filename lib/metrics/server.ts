@@ -41,10 +41,11 @@ export function startMetricsServer(
     server = Deno.serve({
       hostname: listen.hostname,
       port: listen.port,
-      onListen: () => {
+      onListen: (addr) => {
         let closed: Promise<void> | null = null;
         ready.resolve({
-          address: formatListenAddress(listen),
+          // the port the kernel gave when 0 was asked for (tests)
+          address: formatListenAddress({ hostname: listen.hostname, port: addr.port }),
           close: () => closed ??= server.shutdown(),
         });
       },

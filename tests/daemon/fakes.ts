@@ -5,7 +5,13 @@ import type { VipConfig } from "../../config/model.ts";
 import { Daemon } from "../../lib/daemon/daemon.ts";
 import type { GroupChange } from "../../lib/daemon/group_state.ts";
 import { Logger } from "../../lib/daemon/logger.ts";
-import type { Effects, InterfacePort, VipOutcome } from "../../lib/daemon/effects.ts";
+import type {
+  AddressChange,
+  Effects,
+  HostAddress,
+  InterfacePort,
+  VipOutcome,
+} from "../../lib/daemon/effects.ts";
 import { InterfaceError } from "../../lib/daemon/effects.ts";
 
 interface Timer {
@@ -182,6 +188,78 @@ export class WatchingHost extends FakeHost {
     const all = [...this.#watchers];
     this.#watchers.clear();
     for (const w of all) w.onFailed();
+  }
+}
+
+/**
+ * A FakeHost whose addresses are watched like rtnetlink does in the real daemon: every change,
+ * ours (`ip addr`) or someone else's ({@link remove}, {@link add}), is announced.
+ */
+export class AddressWatchingHost extends FakeHost {
+  #watchers = new Set<{ onChange: (c: AddressChange[] | null) => void; onFailed: () => void }>();
+  listings = 0;
+  presentCalls = 0;
+
+  watchAddresses(
+    onChange: (c: AddressChange[] | null) => void,
+    onFailed: () => void,
+  ): (() => Promise<void>) | null {
+    const w = { onChange, onFailed };
+    this.#watchers.add(w);
+    return () => {
+      this.#watchers.delete(w);
+      return Promise.resolve();
+    };
+  }
+
+  listAddresses(): HostAddress[] {
+    this.listings++;
+    return [...this.addresses].flatMap(([dev, set]) =>
+      [...set].map((address) => ({ dev, address, prefixLen: 24 }))
+    );
+  }
+
+  override presentVips(vips: VipConfig[], dev: string): Promise<boolean[]> {
+    this.presentCalls++;
+    return super.presentVips(vips, dev);
+  }
+
+  override async addVips(vips: VipConfig[], dev: string): Promise<VipOutcome> {
+    return this.#announced(dev, () => super.addVips(vips, dev));
+  }
+
+  override async removeVips(vips: VipConfig[], dev: string): Promise<VipOutcome> {
+    return this.#announced(dev, () => super.removeVips(vips, dev));
+  }
+
+  /** Something else removes `address` from `dev` (`lost`: the kernel drops the message). */
+  remove(dev: string, address: string, lost = false): void {
+    this.addresses.get(dev)?.delete(address);
+    this.#announce(lost ? null : [{ dev, address, prefixLen: 24, deleted: true }]);
+  }
+
+  /** Something else adds `address` on `dev`. */
+  add(dev: string, address: string): void {
+    const set = this.addresses.get(dev) ?? new Set();
+    set.add(address);
+    this.addresses.set(dev, set);
+    this.#announce([{ dev, address, prefixLen: 24, deleted: false }]);
+  }
+
+  async #announced(dev: string, run: () => Promise<VipOutcome>): Promise<VipOutcome> {
+    const before = new Set(this.addresses.get(dev) ?? []);
+    const r = await run();
+    const after = this.addresses.get(dev) ?? new Set();
+    const changes: AddressChange[] = [
+      ...[...before].filter((a) => !after.has(a)).map((address) => ({ address, deleted: true })),
+      ...[...after].filter((a) => !before.has(a)).map((address) => ({ address, deleted: false })),
+    ].map((c) => ({ dev, prefixLen: 24, ...c }));
+    if (changes.length > 0) this.#announce(changes);
+    return r;
+  }
+
+  #announce(changes: AddressChange[] | null): void {
+    for (const w of this.#watchers) w.onChange(changes);
   }
 }
 
