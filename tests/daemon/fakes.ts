@@ -224,11 +224,11 @@ export class AddressWatchingHost extends FakeHost {
     return super.presentVips(vips, dev);
   }
 
-  override async addVips(vips: VipConfig[], dev: string): Promise<VipOutcome> {
+  override addVips(vips: VipConfig[], dev: string): Promise<VipOutcome> {
     return this.#announced(dev, () => super.addVips(vips, dev));
   }
 
-  override async removeVips(vips: VipConfig[], dev: string): Promise<VipOutcome> {
+  override removeVips(vips: VipConfig[], dev: string): Promise<VipOutcome> {
     return this.#announced(dev, () => super.removeVips(vips, dev));
   }
 
