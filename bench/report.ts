@@ -6,6 +6,7 @@ import { EXAMPLE_MASTER_DOWN_MS, EXAMPLE_PREEMPT_MS, EXAMPLE_SKEW_MS } from "./c
 import type { ImplName } from "./daemons.ts";
 import type { FailoverSample } from "./scenarios/failover.ts";
 import type { IdleSample } from "./scenarios/idle.ts";
+import type { MetricsSample } from "./scenarios/metrics.ts";
 import type { MassFailoverSample, ScaleSample } from "./scenarios/scale.ts";
 import { percentile, round, summarize } from "./stats.ts";
 
@@ -15,6 +16,8 @@ export interface RawResults {
   idle: Record<ImplName, IdleSample[]>;
   scale: Record<ImplName, ScaleSample[]>;
   mass: Record<ImplName, MassFailoverSample[]>;
+  /** vrrp only: keepalived has no metrics endpoint */
+  metrics?: Record<ImplName, MetricsSample[]>;
   errors: { scenario: string; impl: ImplName; run: number; message: string }[];
 }
 
@@ -25,6 +28,7 @@ export function emptyResults(): RawResults {
     idle: { vrrp: [], keepalived: [] },
     scale: { vrrp: [], keepalived: [] },
     mass: { vrrp: [], keepalived: [] },
+    metrics: { vrrp: [], keepalived: [] },
     errors: [],
   };
 }
@@ -126,6 +130,7 @@ export function buildRows(raw: RawResults): Row[] {
     vrrp: pooledJitter(raw.idle.vrrp, p),
     keepalived: pooledJitter(raw.idle.keepalived, p),
   });
+  const metrics = raw.metrics ?? { vrrp: [], keepalived: [] };
   const rows: Row[] = [
     row({
       id: "hard_failover_ms",
@@ -410,6 +415,34 @@ export function buildRows(raw: RawResults): Row[] {
       digits: 1,
       samples: raw.mass,
       pick: (s) => s.maxLatenessMs,
+    }),
+    row({
+      id: "metrics255_scrape_p99_ms",
+      scenario: "8 metrics: 255 instances",
+      figure: "GET /metrics round trip, p99 (one consistent snapshot)",
+      unit: "ms",
+      digits: 2,
+      samples: metrics,
+      pick: (s) => s.p99Ms,
+      target: { text: "<= 10 ms", ok: (v) => v <= 10 },
+    }),
+    row({
+      id: "metrics255_scrape_p50_ms",
+      scenario: "8 metrics: 255 instances",
+      figure: "GET /metrics round trip, median",
+      unit: "ms",
+      digits: 2,
+      samples: metrics,
+      pick: (s) => s.p50Ms,
+    }),
+    row({
+      id: "metrics255_page_kb",
+      scenario: "8 metrics: 255 instances",
+      figure: "page size",
+      unit: "kB",
+      digits: 0,
+      samples: metrics,
+      pick: (s) => s.pageBytes / 1024,
     }),
   ];
   return rows.filter((r) => r.vrrp.detail !== "not run" || r.keepalived.detail !== "not run");

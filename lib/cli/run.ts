@@ -18,7 +18,7 @@ import { InterfaceError } from "../daemon/effects.ts";
 import { Logger, type LogLevel } from "../daemon/logger.ts";
 import { realEffects } from "../daemon/real_effects.ts";
 import { parseListenAddress } from "../../config/listen.ts";
-import { renderMetrics } from "../metrics/exposition.ts";
+import { renderMetricsBytes } from "../metrics/exposition.ts";
 import { type MetricsServer, startMetricsServer } from "../metrics/server.ts";
 import { VERSION } from "../version.ts";
 
@@ -139,13 +139,13 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   };
 
   /** One synchronous read of every counter; `keepalived_up 0` until the daemon is up. */
-  const metricsPage = (): string => {
+  const metricsPage = (): string | Uint8Array<ArrayBuffer> => {
     const snap = daemon?.snapshot();
     if (!snap?.ok) {
       return "# HELP keepalived_up Whether the VRRP daemon is up\n# TYPE keepalived_up gauge\n" +
         "keepalived_up 0\n";
     }
-    return renderMetrics(snap, { version: VERSION, notify: notify.stats() });
+    return renderMetricsBytes(snap, { version: VERSION, notify: notify.stats() });
   };
 
   // the listener opens before anything changes on the host: an address in use refuses the start

@@ -354,7 +354,8 @@ export class Daemon implements DaemonApi {
     const list: InstanceStatus[] = insts.map((i) => {
       const st = i.status();
       for (const v of st.vips) v.present = this.#addresses.has(v.dev, v.address) ?? v.present;
-      return { ...st, priorityAdjustments: this.#tracking.describe(i.cfg.name) };
+      st.priorityAdjustments = this.#tracking.describe(i.cfg.name);
+      return st;
     });
     return {
       ok: true,

@@ -230,7 +230,6 @@ export class InstanceRuntime {
   /** This instance as the control socket reports it. */
   status(): InstanceStatus {
     const st = this.#state;
-    const wallNow = this.#wall();
     const sb = st.splitBrain;
     return {
       name: this.cfg.name,
@@ -275,7 +274,8 @@ export class InstanceRuntime {
       splitBrain: sb === null ? null : {
         peer: sb.peer,
         priority: sb.priority,
-        at: new Date(wallNow.getTime() - (this.#deps.effects.now() - sb.sinceMs)).toISOString(),
+        at: new Date(this.#wall().getTime() - (this.#deps.effects.now() - sb.sinceMs))
+          .toISOString(),
       },
     };
   }

@@ -16,6 +16,7 @@ import type {
   StatusReply,
 } from "../control/types.ts";
 import { DropReason } from "../vrrp/types.ts";
+import { PageWriter, piece } from "./page_writer.ts";
 
 /** The content type of the page. */
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -132,22 +133,17 @@ const VRRP_COUNTERS: { name: string; help: string; key: CounterKey }[] = [
   },
 ];
 
+const NEEDS_ESCAPE = /[\\"\n]/;
+
 /** Escapes a label value (backslash, double quote, newline). */
 export function escapeLabel(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) return value;
   return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 
 /** `{a="1",b="2"}` */
 function labels(pairs: [string, string | number][]): string {
   return `{${pairs.map(([k, v]) => `${k}="${escapeLabel(String(v))}"`).join(",")}}`;
-}
-
-/** A number as Prometheus writes it. */
-function num(n: number): string {
-  if (Number.isNaN(n)) return "NaN";
-  if (n === Infinity) return "+Inf";
-  if (n === -Infinity) return "-Inf";
-  return String(n);
 }
 
 /** What a page shows besides the daemon's snapshot. */
@@ -157,72 +153,79 @@ export interface PageExtras {
   notify?: NotifyStatus[];
 }
 
-/** Renders the page for one snapshot; every family has HELP and TYPE, series follow it. */
+/** Renders the page for one snapshot, as text (see {@link renderMetricsBytes}). */
 export function renderMetrics(snap: StatusReply, extras: PageExtras): string {
-  const out: string[] = [];
+  return new TextDecoder().decode(renderMetricsBytes(snap, extras));
+}
+
+/** Size of the last page, so the next one's buffer is allocated at once. */
+let lastPageBytes = 64 * 1024;
+
+/** Renders the page for one snapshot, UTF-8; every family has HELP and TYPE, series follow. */
+export function renderMetricsBytes(
+  snap: StatusReply,
+  extras: PageExtras,
+): Uint8Array<ArrayBuffer> {
+  const w = new PageWriter(lastPageBytes + 4096);
+  const CLOSE = piece("}");
   const family = (name: string, type: "counter" | "gauge", help: string) => {
-    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    w.bytes(piece(`# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`));
+    return piece(name);
   };
   const insts = snap.instances;
-  const ka = (i: InstanceStatus) =>
-    labels([
-      ["iname", i.name],
-      ["intf", i.interface],
-      ["vrid", i.vrid],
-      ["state", KEEPALIVED_STATE_NAME[i.state]],
-    ]);
-  const id = (i: InstanceStatus, more: [string, string | number][] = []) =>
-    labels([["iname", i.name], ["intf", i.interface], ["vrid", i.vrid], ...more]);
-  const counters = (i: InstanceStatus): InstanceCounters | undefined => i.counters;
+  // each instance's labels are encoded once per page: 255 instances are ~13,000 lines
+  const base = insts.map((i) =>
+    piece(`{iname="${escapeLabel(i.name)}",intf="${escapeLabel(i.interface)}",vrid="${i.vrid}"`)
+  );
+  const kaSuffix = insts.map((i) => piece(`,state="${KEEPALIVED_STATE_NAME[i.state]}"}`));
+  const zero = (n: number | undefined) => n ?? 0;
 
-  family("keepalived_up", "gauge", "Whether the VRRP daemon is up");
-  out.push("keepalived_up 1");
+  w.text("# HELP keepalived_up Whether the VRRP daemon is up\n# TYPE keepalived_up gauge\n");
+  w.text("keepalived_up 1\n");
 
-  family(
+  let name = family(
     "keepalived_vrrp_state",
     "gauge",
     "State of the instance per VIP: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT",
   );
-  for (const i of insts) {
+  insts.forEach((i) => {
     for (const v of i.vips) {
-      out.push(
-        `keepalived_vrrp_state${
-          labels([["iname", i.name], ["intf", v.dev], ["vrid", i.vrid], ["ip_address", v.address]])
-        } ${KEEPALIVED_STATE[i.state]}`,
+      w.sample(
+        name,
+        piece(`{iname="${escapeLabel(i.name)}",intf="${escapeLabel(v.dev)}",vrid="${i.vrid}"`),
+        piece(`,ip_address="${v.address}"}`),
+        KEEPALIVED_STATE[i.state],
       );
     }
-  }
+  });
 
   for (const c of KEEPALIVED_COUNTERS) {
-    family(c.name, "counter", c.help);
-    for (const i of insts) out.push(`${c.name}${ka(i)} ${num(counters(i)?.[c.key] ?? 0)}`);
+    name = family(c.name, "counter", c.help);
+    insts.forEach((i, k) => w.sample(name, base[k], kaSuffix[k], zero(i.counters?.[c.key])));
   }
   for (const c of KEEPALIVED_DROPS) {
-    family(c.name, "counter", c.help);
-    for (const i of insts) {
-      const n = c.reasons.reduce((sum, r) => sum + (i.drops[r] ?? 0), 0);
-      out.push(`${c.name}${ka(i)} ${n}`);
-    }
+    name = family(c.name, "counter", c.help);
+    insts.forEach((i, k) => {
+      let n = 0;
+      for (const r of c.reasons) n += zero(i.drops[r]);
+      w.sample(name, base[k], kaSuffix[k], n);
+    });
   }
-  family(
+  name = family(
     "keepalived_gratuitous_arp_delay_total",
     "counter",
     "garp_master_delay: seconds between becoming master and the second gratuitous ARP burst",
   );
-  for (const i of insts) {
-    out.push(
-      `keepalived_gratuitous_arp_delay_total${ka(i)} ${num(i.timers?.garpMasterDelaySec ?? 0)}`,
-    );
-  }
+  insts.forEach((i, k) => w.sample(name, base[k], kaSuffix[k], zero(i.timers?.garpMasterDelaySec)));
 
   const scripts = snap.scripts ?? [];
   family("keepalived_script_status", "gauge", "Track script result: 0 BAD, 1 GOOD");
   for (const s of scripts) {
-    out.push(`keepalived_script_status${labels([["name", s.name]])} ${s.ok ? 1 : 0}`);
+    w.text(`keepalived_script_status${labels([["name", s.name]])} ${s.ok ? 1 : 0}\n`);
   }
   family("keepalived_script_state", "gauge", "Track script process: 0 idle, 1 running");
   for (const s of scripts) {
-    out.push(`keepalived_script_state${labels([["name", s.name]])} ${s.running ? 1 : 0}`);
+    w.text(`keepalived_script_state${labels([["name", s.name]])} ${s.running ? 1 : 0}\n`);
   }
 
   const gauges: { name: string; help: string; value: (i: InstanceStatus) => number }[] = [
@@ -254,21 +257,20 @@ export function renderMetrics(snap: StatusReply, extras: PageExtras): string {
     },
   ];
   for (const g of gauges) {
-    family(g.name, "gauge", g.help);
-    for (const i of insts) out.push(`${g.name}${id(i)} ${num(g.value(i))}`);
+    name = family(g.name, "gauge", g.help);
+    insts.forEach((i, k) => w.sample(name, base[k], CLOSE, g.value(i)));
   }
 
-  family(
+  name = family(
     "vrrp_packets_dropped_total",
     "counter",
     "Packets for the instance dropped, by reason (RFC 3768 section 7.1 checks)",
   );
   const reasons = Object.values(DropReason);
-  for (const i of insts) {
-    for (const r of reasons) {
-      out.push(`vrrp_packets_dropped_total${id(i, [["reason", r]])} ${i.drops[r] ?? 0}`);
-    }
-  }
+  const reasonSuffix = reasons.map((r) => piece(`,reason="${r}"}`));
+  insts.forEach((i, k) => {
+    reasons.forEach((r, n) => w.sample(name, base[k], reasonSuffix[n], zero(i.drops[r])));
+  });
   family(
     "vrrp_interface_packets_dropped_total",
     "counter",
@@ -276,51 +278,46 @@ export function renderMetrics(snap: StatusReply, extras: PageExtras): string {
   );
   for (const [intf, drops] of Object.entries(snap.interfaceDrops ?? {})) {
     for (const r of reasons) {
-      out.push(
+      w.text(
         `vrrp_interface_packets_dropped_total${labels([["intf", intf], ["reason", r]])} ${
-          drops[r] ?? 0
-        }`,
+          zero(drops[r])
+        }\n`,
       );
     }
   }
 
-  family("vrrp_send_errors_total", "counter", "Sends the kernel refused, by what was sent");
-  for (const i of insts) {
-    const c = counters(i);
-    out.push(`vrrp_send_errors_total${id(i, [["kind", "advert"]])} ${c?.advertSendErrors ?? 0}`);
-    out.push(`vrrp_send_errors_total${id(i, [["kind", "garp"]])} ${c?.garpSendErrors ?? 0}`);
+  const pairs: [string, string, [string, CounterKey][]][] = [
+    ["vrrp_send_errors_total", "Sends the kernel refused, by what was sent", [
+      [',kind="advert"}', "advertSendErrors"],
+      [',kind="garp"}', "garpSendErrors"],
+    ]],
+    [
+      "vrrp_vip_change_failures_total",
+      "VIP changes (ip addr add/del) that failed after their attempts",
+      [
+        [',op="add"}', "vipAddFailures"],
+        [',op="remove"}', "vipRemoveFailures"],
+      ],
+    ],
+  ];
+  for (const [fam, help, kinds] of pairs) {
+    name = family(fam, "counter", help);
+    insts.forEach((i, k) => {
+      for (const [suffix, key] of kinds) {
+        w.sample(name, base[k], piece(suffix), zero(i.counters?.[key]));
+      }
+    });
   }
-  family(
-    "vrrp_vip_change_failures_total",
-    "counter",
-    "VIP changes (ip addr add/del) that failed after their attempts",
-  );
-  for (const i of insts) {
-    const c = counters(i);
-    out.push(`vrrp_vip_change_failures_total${id(i, [["op", "add"]])} ${c?.vipAddFailures ?? 0}`);
-    out.push(
-      `vrrp_vip_change_failures_total${id(i, [["op", "remove"]])} ${c?.vipRemoveFailures ?? 0}`,
-    );
-  }
-  family("vrrp_vip_present", "gauge", "1 when the VIP is configured on this host now");
-  for (const i of insts) {
+  name = family("vrrp_vip_present", "gauge", "1 when the VIP is configured on this host now");
+  insts.forEach((i, k) => {
     for (const v of i.vips) {
-      out.push(
-        `vrrp_vip_present${
-          labels([
-            ["iname", i.name],
-            ["intf", i.interface],
-            ["vrid", i.vrid],
-            ["ip_address", v.address],
-            ["dev", v.dev],
-          ])
-        } ${v.present ? 1 : 0}`,
-      );
+      const suffix = piece(`,ip_address="${v.address}",dev="${escapeLabel(v.dev)}"}`);
+      w.sample(name, base[k], suffix, v.present ? 1 : 0);
     }
-  }
+  });
   for (const c of VRRP_COUNTERS) {
-    family(c.name, "counter", c.help);
-    for (const i of insts) out.push(`${c.name}${id(i)} ${num(counters(i)?.[c.key] ?? 0)}`);
+    name = family(c.name, "counter", c.help);
+    insts.forEach((i, k) => w.sample(name, base[k], CLOSE, zero(i.counters?.[c.key])));
   }
 
   const runs: { kind: string; name: string; runs: number; failures: number; timeouts: number }[] = [
@@ -332,14 +329,16 @@ export function renderMetrics(snap: StatusReply, extras: PageExtras): string {
     ["vrrp_script_failures_total", "Script runs that failed (exit, spawn, timeout)", "failures"],
     ["vrrp_script_timeouts_total", "Script runs killed for running too long", "timeouts"],
   ] as const;
-  for (const [name, help, key] of scriptFamilies) {
-    family(name, "counter", help);
+  for (const [fam, help, key] of scriptFamilies) {
+    family(fam, "counter", help);
     for (const r of runs) {
-      out.push(`${name}${labels([["kind", r.kind], ["name", r.name]])} ${r[key]}`);
+      w.text(`${fam}${labels([["kind", r.kind], ["name", r.name]])} ${r[key]}\n`);
     }
   }
 
   family("vrrp_build_info", "gauge", "The running vrrp's version");
-  out.push(`vrrp_build_info${labels([["version", extras.version]])} 1`);
-  return out.join("\n") + "\n";
+  w.text(`vrrp_build_info${labels([["version", extras.version]])} 1\n`);
+  const page = w.finish();
+  lastPageBytes = page.length;
+  return page;
 }

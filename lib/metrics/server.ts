@@ -14,12 +14,13 @@ export interface MetricsServer {
 }
 
 /**
- * Starts listening on `listen`; `page()` builds the page body at each scrape, synchronously.
+ * Starts listening on `listen`; `page()` builds the page body (text or UTF-8 bytes) at each
+ * scrape, synchronously.
  * Rejects when the address cannot be bound (in use, not local, no permission).
  */
 export function startMetricsServer(
   listen: ListenAddress,
-  page: () => string,
+  page: () => string | Uint8Array<ArrayBuffer>,
   log: (message: string) => void,
 ): Promise<MetricsServer> {
   const ready = Promise.withResolvers<MetricsServer>();
