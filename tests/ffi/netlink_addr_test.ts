@@ -1,17 +1,26 @@
-/** The rtnetlink address dump: the pure parser, and a real namespace read against `ip -j`. */
+/**
+ * The rtnetlink address dump and watch: the pure parsers, a real namespace read against `ip -j`,
+ * and real announcements of added and removed addresses.
+ */
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { testWith } from "../_support/env.ts";
 import { Lab } from "../netns/lab.ts";
 import { inNetns } from "../../ffi/netns.ts";
-import { addrDumpRequest, parseAddrMessages } from "../../ffi/netlink_addr.ts";
+import {
+  addrDumpRequest,
+  AddressMonitor,
+  parseAddrEvents,
+  parseAddrMessages,
+  RTM_DELADDR,
+} from "../../ffi/netlink_addr.ts";
 import { netlinkHostAddresses } from "../../lib/vip/netlink_read.ts";
 import { parseAddrShow } from "../../lib/vip/ip_batch.ts";
 
 /** nlmsghdr + ifaddrmsg + attributes, as the kernel sends an RTM_NEWADDR. */
 function addrMessage(
-  o: { family?: number; prefix: number; scope: number; index: number },
+  o: { family?: number; prefix: number; scope: number; index: number; type?: number },
   attrs: [number, Uint8Array][],
 ): Uint8Array {
   const body = attrs.map(([t, d]) => {
@@ -25,7 +34,7 @@ function addrMessage(
   const b = new Uint8Array(len);
   const v = new DataView(b.buffer);
   v.setUint32(0, len, true);
-  v.setUint16(4, 20, true); // RTM_NEWADDR
+  v.setUint16(4, o.type ?? 20, true); // RTM_NEWADDR unless told
   b[16] = o.family ?? 2;
   b[17] = o.prefix;
   b[19] = o.scope;
@@ -121,5 +130,54 @@ testWith(
     }
     assert.equal(got.get("eth0")!.addrs.length, 5);
     assert.deepEqual(got.get("nope0"), { addrs: [], stderr: 'Device "nope0" does not exist.' });
+  },
+);
+
+Deno.test("parseAddrEvents(): RTM_NEWADDR and RTM_DELADDR for IPv4, others skipped", () => {
+  const added = addrMessage({ prefix: 22, scope: 0, index: 2 }, [
+    [2, ip4("10.101.0.101")],
+    [3, str("eth0:vip")],
+  ]);
+  const removed = addrMessage({ prefix: 22, scope: 0, index: 2, type: RTM_DELADDR }, [
+    [2, ip4("10.101.0.102")],
+    [3, str("eth0")],
+  ]);
+  const v6 = addrMessage({ family: 10, prefix: 64, scope: 0, index: 2 }, []);
+  const events = parseAddrEvents(new Uint8Array([...added, ...v6, ...removed]));
+  assert.deepEqual(events.map((e) => [e.deleted, e.local, e.prefixlen, e.label]), [
+    [false, "10.101.0.101", 22, "eth0:vip"],
+    [true, "10.101.0.102", 22, "eth0"],
+  ]);
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+    assert.ok(Array.isArray(parseAddrEvents(bytes)));
+  }));
+});
+
+testWith(
+  "AddressMonitor announces an address added and removed inside a namespace",
+  { root: true, commands: ["ip"] },
+  async () => {
+    await using lab = await Lab.create({ routers: ["a"], client: false });
+    const monitor = inNetns(lab.ns("a"), () => AddressMonitor.open());
+    const seen: string[] = [];
+    const loop = monitor.run((events) => {
+      for (const e of events ?? []) seen.push(`${e.deleted ? "del" : "new"} ${e.local} ${e.label}`);
+    });
+    try {
+      const waitFor = async (line: string) => {
+        const end = performance.now() + 3000;
+        while (performance.now() < end && !seen.includes(line)) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        assert.ok(seen.includes(line), `${line} not in ${JSON.stringify(seen)}`);
+      };
+      await lab.must("a", ["ip", "addr", "add", "10.101.0.101/22", "dev", "eth0"]);
+      await waitFor("new 10.101.0.101 eth0");
+      await lab.must("a", ["ip", "addr", "del", "10.101.0.101/22", "dev", "eth0"]);
+      await waitFor("del 10.101.0.101 eth0");
+    } finally {
+      await monitor.close();
+      await loop;
+    }
   },
 );
