@@ -159,12 +159,13 @@ testWith(
         `--web.listen-address=${PROMETHEUS}`,
       ]);
       const query = async (q: string) => {
+        // refused until Prometheus listens: that is "not yet", not a failure
         const r = await httpGet(
           lab,
           "a",
           `http://${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(q)}`,
-        );
-        if (r.status !== 200) return [];
+        ).catch(() => null);
+        if (r?.status !== 200) return [];
         return (JSON.parse(r.body).data?.result ?? []) as {
           metric: Record<string, string>;
           value: [number, string];
