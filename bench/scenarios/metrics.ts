@@ -12,6 +12,7 @@ import {
   holds,
   pollUntil,
   resetRouters,
+  sleep,
   start,
   stopAll,
   tail,
@@ -21,6 +22,8 @@ import { percentile } from "../stats.ts";
 
 /** Where A listens, inside its namespace. */
 const LISTEN = "127.0.0.1:9650";
+/** From A holding every VIP to the first scrape: past the delayed GARP burst of 255 masters. */
+const SETTLE_MS = 6000;
 /** Scrapes before the timed ones (JIT warm-up of both sides). */
 const WARMUP = 20;
 
@@ -51,6 +54,8 @@ export async function metricsScrape(
     if (!await pollUntil(() => holds(ctx, "a", vips), 30_000, 250)) {
       throw new Error(`vrrp: A never held all ${count} VIPs\n${tail(a)}`);
     }
+    // the steady state: past the second gratuitous ARP burst (garp_master_delay, 5 s)
+    await sleep(SETTLE_MS);
     const url = `http://${LISTEN}/metrics`;
     const pagePath = `${ctx.work}/metrics-page.txt`;
     await ctx.lab.must("a", ["curl", "-sS", "--fail", "-o", pagePath, url]);
