@@ -6,7 +6,8 @@
  * labels and encodings, so dashboards and alerts written for keepalived keep working: counters
  * are labelled `iname`, `intf`, `vrid` and `state` (INIT, BACKUP, MASTER, FAULT);
  * `keepalived_vrrp_state` is one series per VIP (`ip_address`) whose value is the state number
- * (0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT); `keepalived_script_status` is 0 BAD / 1 GOOD and
+ * (0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT), `keepalived_vrrp_excluded_state` the same for excluded
+ * VIPs; `keepalived_script_status` is 0 BAD / 1 GOOD and
  * `keepalived_script_state` 0 idle / 1 running. vrrp's own families use the `vrrp_` prefix.
  */
 import type {
@@ -188,16 +189,25 @@ export function renderMetricsBytes(
     "gauge",
     "State of the instance per VIP: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT",
   );
-  insts.forEach((i) => {
-    for (const v of i.vips) {
-      w.sample(
-        name,
-        piece(`{iname="${escapeLabel(i.name)}",intf="${escapeLabel(v.dev)}",vrid="${i.vrid}"`),
-        piece(`,ip_address="${v.address}"}`),
-        KEEPALIVED_STATE[i.state],
-      );
-    }
-  });
+  const stateSeries = (excluded: boolean) =>
+    insts.forEach((i) => {
+      for (const v of i.vips) {
+        if ((v.excluded ?? false) !== excluded) continue;
+        w.sample(
+          name,
+          piece(`{iname="${escapeLabel(i.name)}",intf="${escapeLabel(v.dev)}",vrid="${i.vrid}"`),
+          piece(`,ip_address="${v.address}"}`),
+          KEEPALIVED_STATE[i.state],
+        );
+      }
+    });
+  stateSeries(false);
+  name = family(
+    "keepalived_vrrp_excluded_state",
+    "gauge",
+    "State of the instance per excluded VIP (virtual_ipaddress_excluded), encoded as above",
+  );
+  stateSeries(true);
 
   for (const c of KEEPALIVED_COUNTERS) {
     name = family(c.name, "counter", c.help);

@@ -40,6 +40,9 @@ vrrp_instance db {
   virtual_ipaddress {
     10.0.0.9/24
   }
+  virtual_ipaddress_excluded {
+    10.0.0.50/24
+  }
 }
 `;
 
@@ -68,6 +71,11 @@ Deno.test("renderMetrics() uses keepalived-exporter's names, labels and state en
   has('keepalived_vrrp_state{iname="web-1",intf="eth0",vrid="7",ip_address="10.0.0.1"} 2');
   has('keepalived_vrrp_state{iname="web-1",intf="eth0",vrid="7",ip_address="10.0.0.2"} 2');
   has('keepalived_vrrp_state{iname="db",intf="eth0",vrid="8",ip_address="10.0.0.9"} 2');
+  // an excluded VIP has its own family, as with the exporter
+  has('keepalived_vrrp_excluded_state{iname="db",intf="eth0",vrid="8",ip_address="10.0.0.50"} 2');
+  assert.ok(
+    !text.includes('keepalived_vrrp_state{iname="db",intf="eth0",vrid="8",ip_address="10.0.0.50"}'),
+  );
   has('keepalived_become_master_total{iname="db",intf="eth0",vrid="8",state="MASTER"} 1');
   has('keepalived_release_master_total{iname="db",intf="eth0",vrid="8",state="MASTER"} 0');
   for (
