@@ -58,6 +58,13 @@ export function buildCli(setCode: (code: number) => void): Command {
     .addOption(
       new Option("--state-dir <DIR>", "administrative state directory (overrides the config)"),
     )
+    .addOption(
+      new Option(
+        "--metrics-listen <ADDR:PORT>",
+        "serve Prometheus metrics at http://ADDR:PORT/metrics; a bare PORT means 127.0.0.1 " +
+          "(overrides the config; off by default)",
+      ),
+    )
     .action(async (opts) => setCode(await (await commands.run()).runDaemon(opts)));
 
   program.command("status")

@@ -43,15 +43,16 @@ export function runDir(ctx: BenchContext, label: string): string {
   return dir;
 }
 
-/** Starts `impl` in `node` with `conf` and a fresh run directory. */
+/** Starts `impl` in `node` with `conf` and a fresh run directory (`extra`: vrrp run's options). */
 export function start(
   ctx: BenchContext,
   impl: ImplName,
   node: string,
   conf: string,
   label: string,
+  extra: string[] = [],
 ): RunningDaemon {
-  return startDaemon(impl, ctx.lab, node, conf, runDir(ctx, `${impl}-${node}-${label}`));
+  return startDaemon(impl, ctx.lab, node, conf, runDir(ctx, `${impl}-${node}-${label}`), extra);
 }
 
 /**

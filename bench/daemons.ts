@@ -35,7 +35,13 @@ export interface RunningDaemon {
   stop(graceMs?: number): Promise<void>;
 }
 
-function argvFor(impl: ImplName, lab: Lab, conf: string, dir: string): string[] {
+function argvFor(
+  impl: ImplName,
+  lab: Lab,
+  conf: string,
+  dir: string,
+  extra: string[] = [],
+): string[] {
   if (impl === "keepalived") {
     return [
       "keepalived",
@@ -62,6 +68,7 @@ function argvFor(impl: ImplName, lab: Lab, conf: string, dir: string): string[] 
     `${dir}/state`,
     "--log-format",
     "json",
+    ...extra,
   ];
 }
 
@@ -91,17 +98,21 @@ function isKeepalived(pid: number): boolean {
   }
 }
 
-/** Starts `impl` in `node` with config `conf`; `dir` holds its pid files, socket and state. */
+/**
+ * Starts `impl` in `node` with config `conf`; `dir` holds its pid files, socket and state;
+ * `extra` arguments go to `vrrp run` (keepalived takes none).
+ */
 export function startDaemon(
   impl: ImplName,
   lab: Lab,
   node: string,
   conf: string,
   dir: string,
+  extra: string[] = [],
 ): RunningDaemon {
   Deno.mkdirSync(`${dir}/state`, { recursive: true });
   const child = new Deno.Command("ip", {
-    args: ["netns", "exec", lab.ns(node), ...argvFor(impl, lab, conf, dir)],
+    args: ["netns", "exec", lab.ns(node), ...argvFor(impl, lab, conf, dir, extra)],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

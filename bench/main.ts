@@ -3,12 +3,12 @@
  * with keepalived 2.2.7 on the same namespace lab (switch, routers A and B, client C), both
  * implementations alternating. Prints a table and writes bench/results/latest.{json,md}.
  *
- *   deno task bench [--runs N] [--only failover,idle,scale,mass,v3] [--impl vrrp,keepalived]
+ *   deno task bench [--runs N] [--only failover,idle,scale,mass,v3,metrics] [--impl vrrp,keepalived]
  *                   [--window SECONDS] [--quick] [--keep] [--out DIR] [--render]
  *
  * `--render` runs nothing: it rebuilds the table and latest.md from an existing latest.json.
  *
- * Needs root, keepalived, tcpdump, arping, nft and iproute2. Targets are reported, not asserted.
+ * Needs root, keepalived, tcpdump, arping, nft, curl and iproute2. Targets are reported, not asserted.
  */
 import { parseArgs } from "node:util";
 import { Lab } from "../tests/netns/lab.ts";
@@ -18,12 +18,13 @@ import { type ImplName, IMPLS } from "./daemons.ts";
 import { buildRows, consoleTable, emptyResults, markdownTable, type RawResults } from "./report.ts";
 import { failoverCycle } from "./scenarios/failover.ts";
 import { idleWindow } from "./scenarios/idle.ts";
+import { metricsScrape } from "./scenarios/metrics.ts";
 import { massFailover, scaleSteady } from "./scenarios/scale.ts";
 import { v3FailoverCycle } from "./scenarios/v3_failover.ts";
 import { loadAvg, type MachineInfo, machineInfo } from "./machine.ts";
 
 /** Scenario groups `--only` can pick. */
-export const SCENARIOS = ["failover", "idle", "scale", "mass", "v3"] as const;
+export const SCENARIOS = ["failover", "idle", "scale", "mass", "v3", "metrics"] as const;
 
 const USAGE = `usage: deno task bench [--runs N] [--only ${SCENARIOS.join(",")}]
        [--impl vrrp,keepalived] [--window SECONDS] [--quick] [--keep] [--out DIR] [--render]`;
@@ -171,6 +172,17 @@ export async function runBench(
         }
       }
     }
+    // vrrp only: keepalived has no metrics endpoint
+    if (wanted(opts, "metrics") && opts.impls.includes("vrrp")) {
+      const s = await attempt(ctx, raw, "metrics", "vrrp", 0, () => metricsScrape(ctx, 255));
+      if (s) {
+        raw.metrics!.vrrp.push(s);
+        log(
+          `  /metrics: ${s.series} series, ${s.pageBytes} bytes, p50 ${s.p50Ms.toFixed(2)} ms, ` +
+            `p99 ${s.p99Ms.toFixed(2)} ms, max ${s.maxMs.toFixed(2)} ms over ${s.scrapes} scrapes`,
+        );
+      }
+    }
   } finally {
     await lab.destroy();
     if (opts.keep) log(`kept captures and daemon logs in ${work}`);
@@ -280,7 +292,7 @@ if (import.meta.main) {
     Deno.exit(1);
   }
   const missing = await ensureTools(
-    { ...DEMO_TOOLS, tcpdump: "tcpdump", keepalived: "keepalived" },
+    { ...DEMO_TOOLS, tcpdump: "tcpdump", keepalived: "keepalived", curl: "curl" },
     (line) => console.error(`bench: ${line}`),
   );
   if (missing !== null) {

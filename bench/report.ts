@@ -11,6 +11,7 @@ import {
 import type { ImplName } from "./daemons.ts";
 import type { FailoverSample } from "./scenarios/failover.ts";
 import type { IdleSample } from "./scenarios/idle.ts";
+import type { MetricsSample } from "./scenarios/metrics.ts";
 import type { MassFailoverSample, ScaleSample } from "./scenarios/scale.ts";
 import type { V3FailoverSample } from "./scenarios/v3_failover.ts";
 import { percentile, round, summarize } from "./stats.ts";
@@ -23,6 +24,8 @@ export interface RawResults {
   mass: Record<ImplName, MassFailoverSample[]>;
   /** VRRPv3 dual-stack hard failovers (absent from results written before it existed) */
   v3?: Record<ImplName, V3FailoverSample[]>;
+  /** vrrp only: keepalived has no metrics endpoint */
+  metrics?: Record<ImplName, MetricsSample[]>;
   errors: { scenario: string; impl: ImplName; run: number; message: string }[];
 }
 
@@ -34,6 +37,7 @@ export function emptyResults(): RawResults {
     scale: { vrrp: [], keepalived: [] },
     mass: { vrrp: [], keepalived: [] },
     v3: { vrrp: [], keepalived: [] },
+    metrics: { vrrp: [], keepalived: [] },
     errors: [],
   };
 }
@@ -135,6 +139,7 @@ export function buildRows(raw: RawResults): Row[] {
     vrrp: pooledJitter(raw.idle.vrrp, p),
     keepalived: pooledJitter(raw.idle.keepalived, p),
   });
+  const metrics = raw.metrics ?? { vrrp: [], keepalived: [] };
   const rows: Row[] = [
     row({
       id: "hard_failover_ms",
@@ -421,6 +426,34 @@ export function buildRows(raw: RawResults): Row[] {
       pick: (s) => s.maxLatenessMs,
     }),
     ...v3Rows(raw),
+    row({
+      id: "metrics255_scrape_p99_ms",
+      scenario: "8 metrics: 255 instances",
+      figure: "GET /metrics round trip, p99 (one consistent snapshot)",
+      unit: "ms",
+      digits: 2,
+      samples: metrics,
+      pick: (s) => s.p99Ms,
+      target: { text: "<= 10 ms", ok: (v) => v <= 10 },
+    }),
+    row({
+      id: "metrics255_scrape_p50_ms",
+      scenario: "8 metrics: 255 instances",
+      figure: "GET /metrics round trip, median",
+      unit: "ms",
+      digits: 2,
+      samples: metrics,
+      pick: (s) => s.p50Ms,
+    }),
+    row({
+      id: "metrics255_page_kb",
+      scenario: "8 metrics: 255 instances",
+      figure: "page size",
+      unit: "kB",
+      digits: 0,
+      samples: metrics,
+      pick: (s) => s.pageBytes / 1024,
+    }),
   ];
   return rows.filter((r) => r.vrrp.detail !== "not run" || r.keepalived.detail !== "not run");
 }

@@ -428,6 +428,12 @@ export const GLOBAL: Section<GlobalConfig> = section<GlobalConfig>(
       doc: "notify scripts running longer are killed",
       def: "10",
     }),
+    prop("vrrp_metrics_listen", str, "metricsListen", {
+      own: true,
+      syntax: "[ADDR:]PORT",
+      doc: "Prometheus `/metrics` listener, a bare port on 127.0.0.1",
+      def: "off",
+    }),
   ],
   GLOBAL_UNHONOURED,
   (kw) => kw.replace(/^vrrp_/, ""),

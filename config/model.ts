@@ -169,6 +169,8 @@ export interface GlobalConfig {
   stateDir: string;
   /** notify script timeout, seconds */
   scriptTimeoutSec: number;
+  /** vrrp's own: where `/metrics` listens (`PORT`, `IP:PORT`); unset: no listener */
+  metricsListen?: string;
 }
 
 export interface Config {

@@ -14,6 +14,7 @@ import {
 } from "../lib/vrrp/address.ts";
 import { configFamily } from "./inherit.ts";
 import { parseUnicastPeer, splitPrefix } from "./entries.ts";
+import { parseListenAddress } from "./listen.ts";
 
 const AUTH_WIRE_BYTES = 8;
 /** keepalived puts at most this many VIPs in one advert; more belong in the excluded list. */
@@ -51,6 +52,12 @@ export function validate(
   if (familyOf(g.mcastGroup6) !== Family.ipv6 || !isMulticast(g.mcastGroup6)) {
     diags.error(where("global:vrrp_mcast_group6"), `bad IPv6 multicast group "${g.mcastGroup6}"`);
   } else g.mcastGroup6 = canonicalAddress(g.mcastGroup6)!;
+  if (g.metricsListen !== undefined) {
+    const listen = parseListenAddress(g.metricsListen);
+    if ("error" in listen) {
+      diags.error(where("global:vrrp_metrics_listen", "global:metrics_listen"), listen.error);
+    }
+  }
 
   const scripts = new Set(config.scripts.map((s) => s.name));
   const trackFiles = new Set(config.trackFiles.map((t) => t.name));

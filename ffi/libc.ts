@@ -108,6 +108,14 @@ export const LIBC_SYMBOLS = {
     ],
     result: "u32",
   },
+  /** char *if_indextoname(unsigned int ifindex, char *ifname): NULL when there is none */
+  if_indextoname: {
+    parameters: [
+      "u32", // unsigned int ifindex
+      "buffer", // char *ifname: IFNAMSIZ bytes
+    ],
+    result: "pointer",
+  },
   /** int eventfd(unsigned int initval, int flags) */
   eventfd: {
     parameters: [

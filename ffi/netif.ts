@@ -12,7 +12,7 @@ import {
   SOCK_DGRAM,
 } from "./libc.ts";
 import { check, lastErrno, OsError, osErrorNow, strerror } from "./errors.ts";
-import { cString, ifreq, ifreqAddr, ifreqFlags, ifreqHwaddr } from "./structs.ts";
+import { cString, IFNAMSIZ, ifreq, ifreqAddr, ifreqFlags, ifreqHwaddr } from "./structs.ts";
 
 /** What the daemon needs to know about an interface at start. */
 export interface InterfaceInfo {
@@ -36,6 +36,14 @@ export function interfaceIndex(name: string): number {
   const index = libc().if_nametoindex(cString(name));
   if (index === 0) throw osErrorNow("if_nametoindex", name);
   return index;
+}
+
+/** The name of interface `index`, or null when there is none (any more). */
+export function interfaceName(index: number): string | null {
+  const buf = new Uint8Array(IFNAMSIZ);
+  if (libc().if_indextoname(index, buf) === null) return null;
+  const nul = buf.indexOf(0);
+  return new TextDecoder().decode(buf.subarray(0, nul < 0 ? buf.length : nul));
 }
 
 /** Looks up index, MAC, primary IPv4 address and flags; throws OsError (ENODEV) if absent. */

@@ -1,8 +1,13 @@
 /**
- * What every rtnetlink user here shares: the socket constants, `struct sockaddr_nl`, and walking
- * the messages of a datagram and the attributes of a message. The walkers stop at the first
- * malformed length and never throw.
+ * What every rtnetlink user here shares: the socket constants, `struct sockaddr_nl`, walking
+ * the messages of a datagram and the attributes of a message, and a socket subscribed to
+ * multicast groups (the link and address watches). The walkers stop at the first malformed
+ * length and never throw.
  */
+
+import { libc, MSG_DONTWAIT, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_RAW } from "./libc.ts";
+import { check, EAGAIN, EINTR, lastErrno, OsError, strerror } from "./errors.ts";
+import { ReceivePump } from "./poller.ts";
 
 /** <linux/socket.h> */
 export const AF_NETLINK = 16;
@@ -68,4 +73,37 @@ export function* netlinkAttributes(
 export function attrString(data: Uint8Array): string {
   const nul = data.indexOf(0);
   return decoder.decode(nul < 0 ? data : data.subarray(0, nul));
+}
+
+/** errno: the socket's receive buffer overflowed and messages were lost */
+const ENOBUFS = 105;
+
+/**
+ * An rtnetlink socket bound to the multicast `groups` (RTMGRP_* bits), drained by a
+ * `ReceivePump`. A lost-messages error (ENOBUFS) is delivered as a zero-length datagram: the
+ * caller must then re-read what it watches. Throws OsError when the socket cannot be opened.
+ */
+export function subscribeRtnetlink(groups: number): ReceivePump {
+  const c = libc();
+  const fd = check(
+    "socket(AF_NETLINK)",
+    c.socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE),
+  );
+  const addr = sockaddrNl(groups);
+  if (c.bind(fd, addr, addr.length) < 0) {
+    const errno = lastErrno();
+    c.close(fd);
+    throw new OsError("bind(AF_NETLINK)", errno, strerror(errno));
+  }
+  return new ReceivePump(fd, (buf) => {
+    for (;;) {
+      const n = Number(c.recvfrom(fd, buf, BigInt(buf.length), MSG_DONTWAIT, null, null));
+      if (n >= 0) return { length: n };
+      const errno = lastErrno();
+      if (errno === EAGAIN) return null;
+      if (errno === EINTR) continue;
+      if (errno === ENOBUFS) return { length: 0 };
+      throw new OsError("recvfrom", errno, strerror(errno));
+    }
+  });
 }

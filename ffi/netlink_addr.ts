@@ -1,8 +1,9 @@
 /**
- * The IPv4 and IPv6 addresses on the host, read in-process with one rtnetlink RTM_GETADDR dump. The VIP
- * batcher reads the host before and after each `ip -batch` run; spawning `ip -j addr show` for
- * that cost about 3 ms on the failover path. Adding and removing still goes through `ip`.
- * The parser is pure and never throws.
+ * The IPv4 and IPv6 addresses on the host, read in-process with one rtnetlink RTM_GETADDR dump,
+ * and watched through the RTMGRP_IPV4_IFADDR and RTMGRP_IPV6_IFADDR groups (RTM_NEWADDR /
+ * RTM_DELADDR as they happen). The VIP batcher reads the host before and after each `ip -batch`
+ * run; spawning `ip -j addr show` for that cost about 3 ms on the failover path. Adding and
+ * removing still goes through `ip`. The parsers are pure and never throw.
  */
 
 import { libc, SOCK_CLOEXEC, SOCK_RAW, SOL_SOCKET } from "./libc.ts";
@@ -15,14 +16,20 @@ import {
   netlinkMessages,
   NLMSGHDR_BYTES,
   sockaddrNl,
+  subscribeRtnetlink,
 } from "./netlink.ts";
+import type { ReceivePump } from "./poller.ts";
 import { ipv4String } from "./structs.ts";
 
 const AF_INET = 2;
 const AF_INET6 = 10;
 /** <linux/rtnetlink.h> */
-const RTM_NEWADDR = 20;
+export const RTM_NEWADDR = 20;
+export const RTM_DELADDR = 21;
 const RTM_GETADDR = 22;
+/** <linux/rtnetlink.h>: multicast groups of address messages (bits of nl_groups) */
+const RTMGRP_IPV4_IFADDR = 0x10;
+const RTMGRP_IPV6_IFADDR = 0x100;
 /** <linux/netlink.h> */
 const NLMSG_ERROR = 2;
 const NLMSG_DONE = 3;
@@ -133,26 +140,32 @@ export function parseAddr6Messages(
     if (m.type !== RTM_NEWADDR || m.body.length < IFADDRMSG_BYTES || m.body[0] !== AF_INET6) {
       continue;
     }
-    let address: Uint8Array | null = null;
-    let flags = m.body[2];
-    for (const { type, data } of netlinkAttributes(m.body, IFADDRMSG_BYTES)) {
-      if ((type === IFA_ADDRESS || type === IFA_LOCAL) && data.length >= 16) {
-        address = data.slice(0, 16);
-      }
-      if (type === IFA_FLAGS && data.length >= 4) {
-        flags = new DataView(data.buffer, data.byteOffset).getUint32(0, true);
-      }
-    }
-    if (address === null) continue;
-    part.addrs.push({
-      ifindex: m.view.getUint32(4, true),
-      address,
-      prefixlen: m.body[1],
-      scope: SCOPE_NAMES[m.body[3]] ?? String(m.body[3]),
-      flags,
-    });
+    const addr = parseOne6(m.body, m.view);
+    if (addr) part.addrs.push(addr);
   }
   return part;
+}
+
+/** One IPv6 RTM_NEWADDR / RTM_DELADDR payload: ifaddrmsg, then attributes. */
+function parseOne6(body: Uint8Array, view: DataView): NetlinkAddress6 | null {
+  let address: Uint8Array | null = null;
+  let flags = body[2];
+  for (const { type, data } of netlinkAttributes(body, IFADDRMSG_BYTES)) {
+    if ((type === IFA_ADDRESS || type === IFA_LOCAL) && data.length >= 16) {
+      address = data.slice(0, 16);
+    }
+    if (type === IFA_FLAGS && data.length >= 4) {
+      flags = new DataView(data.buffer, data.byteOffset).getUint32(0, true);
+    }
+  }
+  if (address === null) return null;
+  return {
+    ifindex: view.getUint32(4, true),
+    address,
+    prefixlen: body[1],
+    scope: SCOPE_NAMES[body[3]] ?? String(body[3]),
+    flags,
+  };
 }
 
 /** The RTM_GETADDR dump request for `family` (IPv4 by default). */
@@ -218,5 +231,78 @@ function dump<T>(
     }
   } finally {
     c.close(fd);
+  }
+}
+
+/** One IPv4 address announcement: added (RTM_NEWADDR) or removed (RTM_DELADDR). */
+export interface AddressEvent extends NetlinkAddress {
+  deleted: boolean;
+}
+
+/** One IPv6 address announcement: added (RTM_NEWADDR) or removed (RTM_DELADDR). */
+export interface AddressEvent6 extends NetlinkAddress6 {
+  deleted: boolean;
+}
+
+/** The address announcements of one datagram, by family. */
+export interface AddressEvents {
+  v4: AddressEvent[];
+  v6: AddressEvent6[];
+}
+
+/** The IPv4 RTM_NEWADDR / RTM_DELADDR messages of one datagram (others skipped); never throws. */
+export function parseAddrEvents(buf: Uint8Array): AddressEvent[] {
+  const out: AddressEvent[] = [];
+  for (const m of netlinkMessages(buf)) {
+    if (m.type !== RTM_NEWADDR && m.type !== RTM_DELADDR) continue;
+    if (m.body.length < IFADDRMSG_BYTES || m.body[0] !== AF_INET) continue;
+    const addr = parseOne(m.body, m.view);
+    if (addr) out.push({ ...addr, deleted: m.type === RTM_DELADDR });
+  }
+  return out;
+}
+
+/** The IPv6 RTM_NEWADDR / RTM_DELADDR messages of one datagram (others skipped); never throws. */
+export function parseAddr6Events(buf: Uint8Array): AddressEvent6[] {
+  const out: AddressEvent6[] = [];
+  for (const m of netlinkMessages(buf)) {
+    if (m.type !== RTM_NEWADDR && m.type !== RTM_DELADDR) continue;
+    if (m.body.length < IFADDRMSG_BYTES || m.body[0] !== AF_INET6) continue;
+    const addr = parseOne6(m.body, m.view);
+    if (addr) out.push({ ...addr, deleted: m.type === RTM_DELADDR });
+  }
+  return out;
+}
+
+/**
+ * A netlink socket subscribed to IPv4 and IPv6 address changes. `run()` delivers each datagram's
+ * events, or null when the kernel dropped messages (ENOBUFS): then the caller must dump again.
+ */
+export class AddressMonitor {
+  readonly #pump: ReceivePump;
+
+  private constructor(pump: ReceivePump) {
+    this.#pump = pump;
+  }
+
+  /** Opens and binds the socket (throws OsError). */
+  static open(): AddressMonitor {
+    return new AddressMonitor(subscribeRtnetlink(RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR));
+  }
+
+  /** Calls `onEvents` per datagram (null: messages were lost) until close(). */
+  run(onEvents: (events: AddressEvents | null) => void): Promise<void> {
+    return this.#pump.run((p) => {
+      if (p.bytes.length === 0) onEvents(null);
+      else {
+        const events = { v4: parseAddrEvents(p.bytes), v6: parseAddr6Events(p.bytes) };
+        if (events.v4.length > 0 || events.v6.length > 0) onEvents(events);
+      }
+    });
+  }
+
+  /** Stops the loop, then closes the socket. Idempotent. */
+  close(): Promise<void> {
+    return this.#pump.close();
   }
 }

@@ -6,25 +6,9 @@
  * `ReceivePump`; the parser is pure and never throws.
  */
 
-import {
-  IFF_RUNNING,
-  IFF_UP,
-  libc,
-  MSG_DONTWAIT,
-  SOCK_CLOEXEC,
-  SOCK_NONBLOCK,
-  SOCK_RAW,
-} from "./libc.ts";
-import { check, EAGAIN, EINTR, lastErrno, OsError, strerror } from "./errors.ts";
-import { ReceivePump } from "./poller.ts";
-import {
-  AF_NETLINK,
-  attrString,
-  NETLINK_ROUTE,
-  netlinkAttributes,
-  netlinkMessages,
-  sockaddrNl,
-} from "./netlink.ts";
+import { IFF_RUNNING, IFF_UP } from "./libc.ts";
+import type { ReceivePump } from "./poller.ts";
+import { attrString, netlinkAttributes, netlinkMessages, subscribeRtnetlink } from "./netlink.ts";
 
 /** <linux/rtnetlink.h>: multicast group of link messages (a bit mask in nl_groups) */
 const RTMGRP_LINK = 0x1;
@@ -33,8 +17,6 @@ export const RTM_NEWLINK = 16;
 export const RTM_DELLINK = 17;
 /** <linux/if_link.h>: the interface name attribute (NUL-terminated string) */
 const IFLA_IFNAME = 3;
-/** errno: the socket's receive buffer overflowed and messages were lost */
-const ENOBUFS = 105;
 /** sizeof(struct ifinfomsg) */
 const IFINFOMSG_BYTES = 16;
 
@@ -83,37 +65,13 @@ export function parseLinkMessages(buf: Uint8Array): LinkEvent[] {
 export class LinkMonitor {
   readonly #pump: ReceivePump;
 
-  private constructor(fd: number) {
-    this.#pump = new ReceivePump(fd, (buf) => {
-      for (;;) {
-        const n = Number(
-          libc().recvfrom(fd, buf, BigInt(buf.length), MSG_DONTWAIT, null, null),
-        );
-        if (n >= 0) return { length: n };
-        const errno = lastErrno();
-        if (errno === EAGAIN) return null;
-        if (errno === EINTR) continue;
-        // lost messages: a zero-length datagram tells run() to report an overflow
-        if (errno === ENOBUFS) return { length: 0 };
-        throw new OsError("recvfrom", errno, strerror(errno));
-      }
-    });
+  private constructor(pump: ReceivePump) {
+    this.#pump = pump;
   }
 
   /** Opens and binds the socket (throws OsError, e.g. EPROTONOSUPPORT without rtnetlink). */
   static open(): LinkMonitor {
-    const c = libc();
-    const fd = check(
-      "socket(AF_NETLINK)",
-      c.socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE),
-    );
-    const addr = sockaddrNl(RTMGRP_LINK);
-    if (c.bind(fd, addr, addr.length) < 0) {
-      const errno = lastErrno();
-      c.close(fd);
-      throw new OsError("bind(AF_NETLINK)", errno, strerror(errno));
-    }
-    return new LinkMonitor(fd);
+    return new LinkMonitor(subscribeRtnetlink(RTMGRP_LINK));
   }
 
   /**

@@ -7,6 +7,7 @@
  * `--dry-run` prints the exact command (shell-quoted) and exits without running it. `DENORT_BIN`
  * (a local denort binary, for building offline) is passed through to `deno compile`, which reads it.
  */
+import { formatListenAddress, parseListenAddress } from "../config/listen.ts";
 import { socketNetPaths } from "../lib/control/server.ts";
 import { DAEMON_DENO_FLAGS } from "../lib/daemon/v8_flags.ts";
 import { shellQuote } from "../lib/track/command.ts";
@@ -14,9 +15,20 @@ import { shellQuote } from "../lib/track/command.ts";
 /** The default control socket (config/defaults.ts). */
 const DEFAULT_SOCKET = "/run/vrrp/vrrp.sock";
 
-/** `--allow-net` for the control sockets at `paths` only: the socket and its bind-time name. */
-export function socketNetFlag(paths: string[]): string {
-  return `--allow-net=${paths.flatMap(socketNetPaths).map((p) => `unix:${p}`).join(",")}`;
+/**
+ * `--allow-net` for the control sockets at `paths` only (the socket and its bind-time name),
+ * plus exactly the metrics listen address when one is given (`IP:PORT`, already canonical).
+ */
+export function socketNetFlag(paths: string[], metricsListen?: string): string {
+  const unix = paths.flatMap(socketNetPaths).map((p) => `unix:${p}`);
+  return `--allow-net=${[...unix, ...(metricsListen ? [metricsListen] : [])].join(",")}`;
+}
+
+/** The canonical `IP:PORT` of a `--metrics-listen` value (a bare port is 127.0.0.1); throws. */
+export function metricsNetAddress(text: string): string {
+  const listen = parseListenAddress(text);
+  if ("error" in listen) throw new Error(listen.error);
+  return formatListenAddress(listen);
 }
 
 /** The permission flags baked into the binary, and why each is needed. */
@@ -35,7 +47,8 @@ export const PERMISSIONS: { flag: string; why: string }[] = [
     flag: socketNetFlag([DEFAULT_SOCKET]),
     why: "the control socket: Deno 2 also asks net access for a unix socket, by its exact " +
       "path (no directory scope), for `vrrp run` (which binds `.vrrp.sock.tmp` and renames " +
-      "it) and the CLI alike; nothing else on the network (VRRP goes through FFI raw sockets)",
+      "it) and the CLI alike; nothing else on the network (VRRP goes through FFI raw sockets), " +
+      "unless --metrics-listen adds exactly that one listen address",
   },
   {
     flag: "--allow-run=ip,setsid",
@@ -55,13 +68,23 @@ export const PERMISSIONS: { flag: string; why: string }[] = [
 
 /** The argv of `deno compile` (without the deno binary itself); the daemon's V8 flags are baked in. */
 export function compileArgs(
-  opts: { output?: string; entry?: string; writePaths?: string[]; socketPaths?: string[] } = {},
+  opts: {
+    output?: string;
+    entry?: string;
+    writePaths?: string[];
+    socketPaths?: string[];
+    /** the `vrrp run --metrics-listen` address the binary may listen on (none by default) */
+    metricsListen?: string;
+  } = {},
 ): string[] {
+  const metrics = opts.metricsListen === undefined
+    ? undefined
+    : metricsNetAddress(opts.metricsListen);
   const perms = PERMISSIONS.map((p) =>
     opts.writePaths && p.flag.startsWith("--allow-write=")
       ? `--allow-write=${opts.writePaths.join(",")}`
-      : opts.socketPaths && p.flag.startsWith("--allow-net=")
-      ? socketNetFlag(opts.socketPaths)
+      : (opts.socketPaths || metrics) && p.flag.startsWith("--allow-net=")
+      ? socketNetFlag(opts.socketPaths ?? [DEFAULT_SOCKET], metrics)
       : p.flag
   );
   return [
@@ -76,11 +99,13 @@ export function compileArgs(
 }
 
 const USAGE = `usage: scripts/build.ts [--dry-run] [--output PATH] [--allow-write-paths A,B]
-                        [--allow-socket-paths S]
+                        [--allow-socket-paths S] [--metrics-listen ADDR:PORT]
   --dry-run              print the deno compile command and exit 0
   --output PATH          binary to write (default dist/vrrp)
   --allow-write-paths    replaces /run/vrrp,/var/lib/vrrp (for a non-default socket or state dir)
   --allow-socket-paths   replaces /run/vrrp/vrrp.sock (the control socket paths it may use)
+  --metrics-listen       lets the binary listen on exactly ADDR:PORT (a bare PORT: 127.0.0.1)
+                         for vrrp run --metrics-listen / vrrp_metrics_listen; default: none
 env DENORT_BIN           a local denort binary for deno compile (offline builds)`;
 
 /** Runs the build with `args`; resolves to the exit code. */
@@ -95,6 +120,7 @@ export async function build(
   let output: string | undefined;
   let writePaths: string[] | undefined;
   let socketPaths: string[] | undefined;
+  let metricsListen: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const value = (name: string) => {
@@ -110,6 +136,9 @@ export async function build(
         writePaths = value("--allow-write-paths").split(",").filter((p) => p !== "");
       } else if (a === "--allow-socket-paths" || a.startsWith("--allow-socket-paths=")) {
         socketPaths = value("--allow-socket-paths").split(",").filter((p) => p !== "");
+      } else if (a === "--metrics-listen" || a.startsWith("--metrics-listen=")) {
+        metricsListen = value("--metrics-listen");
+        metricsNetAddress(metricsListen); // a bad address is a usage error
       } else if (a === "-h" || a === "--help") {
         io.out(USAGE);
         return 0;
@@ -123,7 +152,7 @@ export async function build(
     }
   }
   const deno = Deno.execPath();
-  const argv = compileArgs({ output, writePaths, socketPaths });
+  const argv = compileArgs({ output, writePaths, socketPaths, metricsListen });
   const denort = Deno.env.get("DENORT_BIN");
   const prefix = denort ? `DENORT_BIN=${shellQuote([denort])} ` : "";
   if (denort) io.out(`build: using DENORT_BIN=${denort}`);

@@ -17,6 +17,10 @@ import { Daemon } from "../daemon/daemon.ts";
 import { InterfaceError } from "../daemon/effects.ts";
 import { Logger, type LogLevel } from "../daemon/logger.ts";
 import { realEffects } from "../daemon/real_effects.ts";
+import { parseListenAddress } from "../../config/listen.ts";
+import { renderMetricsBytes } from "../metrics/exposition.ts";
+import { type MetricsServer, startMetricsServer } from "../metrics/server.ts";
+import { VERSION } from "../version.ts";
 
 /** Options of `vrrp run`, as main.ts parses them. */
 export interface RunOptions {
@@ -26,6 +30,8 @@ export interface RunOptions {
   logFormat?: "text" | "json";
   socket?: string;
   stateDir?: string;
+  /** `--metrics-listen`: overrides the config's `vrrp_metrics_listen` */
+  metricsListen?: string;
 }
 
 /** Linux capability bits (linux/capability.h). */
@@ -132,6 +138,41 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     if (kind !== null) notify.enqueue(t.cfg.name, kind, t.cfg.notify, t.effectivePriority);
   };
 
+  /** One synchronous read of every counter; `keepalived_up 0` until the daemon is up. */
+  const metricsPage = (): string | Uint8Array<ArrayBuffer> => {
+    const snap = daemon?.snapshot();
+    if (!snap?.ok) {
+      return "# HELP keepalived_up Whether the VRRP daemon is up\n# TYPE keepalived_up gauge\n" +
+        "keepalived_up 0\n";
+    }
+    return renderMetricsBytes(snap, { version: VERSION, notify: notify.stats() });
+  };
+
+  // the listener opens before anything changes on the host: an address in use refuses the start
+  let metrics: MetricsServer | null = null;
+  const metricsListen = opts.metricsListen ?? loaded.config.global.metricsListen;
+  if (metricsListen !== undefined) {
+    const listen = parseListenAddress(metricsListen);
+    if ("error" in listen) {
+      console.error(`vrrp: --metrics-listen: ${listen.error}`);
+      await control?.close();
+      await notify.close();
+      return 2;
+    }
+    try {
+      metrics = await startMetricsServer(listen, () => metricsPage(), (m) => logger.warn(m));
+    } catch (err) {
+      console.error(
+        `vrrp: cannot serve metrics on ${metricsListen}: ${
+          err instanceof Error ? err.message : String(err)
+        }; not starting`,
+      );
+      await control?.close();
+      await notify.close();
+      return 1;
+    }
+  }
+
   try {
     daemon = await Daemon.start(loaded.config, {
       effects: realEffects(logger),
@@ -146,6 +187,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     });
   } catch (err) {
     await control?.close();
+    await metrics?.close();
     await notify.close();
     if (err instanceof InterfaceError) {
       console.error(`vrrp: ${err.message}`);
@@ -154,6 +196,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     throw err;
   }
   if (control) logger.info(`control socket at ${controlSocket}`);
+  if (metrics) logger.info(`metrics at http://${metrics.address}/metrics`);
   const running = daemon;
 
   const stopped = Promise.withResolvers<void>();
@@ -176,6 +219,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   } finally {
     for (const [sig, fn] of handlers) Deno.removeSignalListener(sig, fn);
     await control?.close();
+    await metrics?.close();
     await notify.close();
   }
   return 0;

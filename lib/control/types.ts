@@ -17,7 +17,10 @@ export interface VipStatus {
   address: string;
   prefixLen: number;
   dev: string;
-  /** whether the address is configured on this host right now (asked of the host per request) */
+  /**
+   * whether the address is configured on this host right now: the daemon's live rtnetlink view
+   * of the host's addresses (asked of the host per request when that watch is not running)
+   */
   present: boolean;
   /** from virtual_ipaddress_excluded: held with the VIPs but not listed in adverts */
   excluded?: boolean;
@@ -32,6 +35,40 @@ export interface PeerStatus {
   priority: number | null;
   /** adverts heard from it since the daemon started */
   advertsReceived: number;
+  /** adverts sent to it (the kernel took them) since the instance started */
+  advertsSent: number;
+}
+
+/**
+ * An instance's counters since it started: the one place both `vrrp status --json` and
+ * `/metrics` read them from. Drops by reason are in `InstanceStatus.drops`.
+ */
+export interface InstanceCounters {
+  /** adverts sent: one per advert whatever the unicast peers (keepalived's advert_sent) */
+  advertsSent: number;
+  advertsReceived: number;
+  /** entered MASTER / left MASTER */
+  becameMaster: number;
+  releasedMaster: number;
+  priorityZeroReceived: number;
+  priorityZeroSent: number;
+  /** gratuitous ARP frames sent */
+  gratuitousArpsSent: number;
+  /** unsolicited neighbour advertisements sent (IPv6) */
+  neighbourAdvertsSent: number;
+  /** sends the kernel refused, by what was sent: adverts per destination, announcement bursts */
+  advertSendErrors: number;
+  garpSendErrors: number;
+  /** `ip addr` changes that finally failed (after the attempts) */
+  vipAddFailures: number;
+  vipRemoveFailures: number;
+  /** VIPs something else removed while we were master, added back */
+  vipRepairs: number;
+  /** VIPs that appeared on the host while we were not master */
+  vipsFoundOnBackup: number;
+  /** split-brain episodes (another master heard while master) and their total length */
+  dualMasterEpisodes: number;
+  dualMasterSeconds: number;
 }
 
 export interface InstanceStatus {
@@ -62,6 +99,10 @@ export interface InstanceStatus {
   advertsSent: number;
   advertsReceived: number;
   drops: DropCounters;
+  /** every counter (absent from daemons before this field existed) */
+  counters?: InstanceCounters;
+  /** garp_master_delay, ms: from becoming master to the second announcement burst */
+  garpMasterDelayMs?: number;
   /** set while a split brain is being repaired (we heard a lower-priority master) */
   splitBrain: { peer: string; priority: number; at: string } | null;
   /**
@@ -79,6 +120,27 @@ export interface InstanceStatus {
     | { mode: "unicast"; source: string; checkSource: boolean; peers: PeerStatus[] };
 }
 
+/** A `vrrp_script` as the daemon runs it. */
+export interface ScriptStatus {
+  name: string;
+  /** the state after rise/fall hysteresis */
+  ok: boolean;
+  /** a run is in progress */
+  running: boolean;
+  runs: number;
+  /** runs that exited non-zero, could not start, or were killed */
+  failures: number;
+  timeouts: number;
+}
+
+/** Notify scripts (per kind of notification) as the daemon ran them. */
+export interface NotifyStatus {
+  kind: string;
+  runs: number;
+  failures: number;
+  timeouts: number;
+}
+
 export interface StatusReply {
   ok: true;
   version: 1;
@@ -86,6 +148,10 @@ export interface StatusReply {
   configFile: string;
   startedAt: string;
   instances: InstanceStatus[];
+  /** track scripts (absent from daemons before this field existed) */
+  scripts?: ScriptStatus[];
+  /** codec drops no instance could be blamed for, per interface and reason */
+  interfaceDrops?: Record<string, DropCounters>;
 }
 
 export type Reply =

@@ -9,6 +9,7 @@ import { hasErrors } from "../../config/load.ts";
 import type { DaemonApi, InstanceStatus, Reply, StatusReply } from "../control/types.ts";
 import { canonicalAddress, type Family } from "../vrrp/address.ts";
 import { decodeAdvert } from "../vrrp/packet.ts";
+import { AddressView } from "./address_view.ts";
 import { DropLog } from "./drop_log.ts";
 import { type GroupChange, GroupStates } from "./group_state.ts";
 import {
@@ -76,6 +77,7 @@ export class Daemon implements DaemonApi {
   readonly #startedAt: string;
   readonly #tracking: Tracking;
   readonly #groups = new GroupStates();
+  readonly #addresses: AddressView;
   #config: Config;
   #reloading: Promise<Reply> | null = null;
   /** >0 while applying a sync-group plan: the changes it causes do not plan again */
@@ -107,6 +109,11 @@ export class Daemon implements DaemonApi {
     });
     this.#groups.configure(config.syncGroups);
     this.#syncGroups = config.syncGroups;
+    this.#addresses = new AddressView({
+      effects,
+      log: opts.logger,
+      onChange: (dev, address, present) => this.#onAddressChange(dev, address, present),
+    });
   }
 
   /**
@@ -123,6 +130,12 @@ export class Daemon implements DaemonApi {
       throw err;
     }
     await d.#removeLeftovers(config.instances);
+    // the host's addresses are followed before any instance adds one
+    if (!d.#addresses.start()) {
+      d.#log.warn(
+        "VIP presence is read per status request; VIPs removed by others are not repaired",
+      );
+    }
     // trackers first: an instance whose check fails or whose link is down starts that way
     await d.#tracking.reconfigure(config);
     for (const cfg of config.instances) d.#startInstance(cfg, config.global);
@@ -325,6 +338,23 @@ export class Daemon implements DaemonApi {
     }
   }
 
+  /**
+   * An address changed on the host (either family; addresses are canonical text on both sides):
+   * the instances holding it as a VIP on that device hear it.
+   */
+  #onAddressChange(dev: string, address: string, present: boolean): void {
+    if (this.#stopping) return;
+    for (const inst of this.#instances.values()) {
+      // excluded VIPs are held (and repaired) with the VIPs
+      for (const v of [...inst.cfg.vips, ...inst.cfg.excludedVips]) {
+        if (v.address === address && vipDev(inst.cfg, v) === dev) {
+          inst.vipPresenceChanged(address, dev, present);
+          break;
+        }
+      }
+    }
+  }
+
   #onReceive(iface: string, r: Received): void {
     const entry = this.#ifaces.get(iface);
     if (!entry || this.#stopping) return;
@@ -420,6 +450,7 @@ export class Daemon implements DaemonApi {
       this.#log.info("shutting down");
       await this.#tracking.stop();
       await Promise.all([...this.#instances.keys()].map((n) => this.#stopInstance(n)));
+      await this.#addresses.stop();
       this.#scheduler.stop();
       await this.#closeUnused(new Set());
       this.#log.info("stopped");
@@ -430,21 +461,23 @@ export class Daemon implements DaemonApi {
   // --- DaemonApi -------------------------------------------------------------------------------
 
   /**
-   * A snapshot of every instance (or one), as `vrrp status` shows it. Whether each VIP is
-   * present is asked of the host now (one listing per device), not what the daemon believes;
-   * if the host cannot be asked, the daemon's belief is shown and the failure logged.
+   * Every instance (or one), its counters, the track scripts and the interfaces' own drops, read
+   * in one synchronous pass: a consistent snapshot (`/metrics` renders exactly this). Whether
+   * each VIP is present comes from the live view of the host's addresses; while that view is
+   * not live, it is what the daemon believes.
    */
-  async status(instance?: string): Promise<StatusReply | { ok: false; error: string }> {
+  snapshot(instance?: string): StatusReply | { ok: false; error: string } {
     let insts = [...this.#instances.values()];
     if (instance !== undefined) {
       insts = insts.filter((i) => i.cfg.name === instance);
       if (insts.length === 0) return { ok: false, error: `no instance named "${instance}"` };
     }
-    const list: InstanceStatus[] = insts.map((i) => ({
-      ...i.status(),
-      priorityAdjustments: this.#tracking.describe(i.cfg.name),
-    }));
-    await this.#hostPresence(list);
+    const list: InstanceStatus[] = insts.map((i) => {
+      const st = i.status();
+      for (const v of st.vips) v.present = this.#addresses.has(v.dev, v.address) ?? v.present;
+      st.priorityAdjustments = this.#tracking.describe(i.cfg.name);
+      return st;
+    });
     return {
       ok: true,
       version: 1,
@@ -452,7 +485,20 @@ export class Daemon implements DaemonApi {
       configFile: this.#opts.configFile,
       startedAt: this.#startedAt,
       instances: list,
+      scripts: this.#tracking.scripts(),
+      interfaceDrops: this.interfaceDrops(),
     };
+  }
+
+  /**
+   * A snapshot of every instance (or one), as `vrrp status` shows it. VIP presence is the
+   * host's: the live address view, or, while it is not live, asked of the host now (one listing
+   * per device); if the host cannot be asked, the daemon's belief is shown and the failure logged.
+   */
+  async status(instance?: string): Promise<StatusReply | { ok: false; error: string }> {
+    const snap = this.snapshot(instance);
+    if (snap.ok && !this.#addresses.live) await this.#hostPresence(snap.instances);
+    return snap;
   }
 
   /** Replaces each VIP's `present` with what the host says, one `presentVips` per device. */

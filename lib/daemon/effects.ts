@@ -91,6 +91,19 @@ export interface InterfacePort {
   close(): Promise<void>;
 }
 
+/** One IPv4 or IPv6 address on the host (canonical text), as the rtnetlink address watch reports it. */
+export interface HostAddress {
+  /** the device it is on */
+  dev: string;
+  address: string;
+  prefixLen: number;
+}
+
+/** One address change: added, or removed (`deleted`). */
+export interface AddressChange extends HostAddress {
+  deleted: boolean;
+}
+
 /** Why an interface could not be opened, already phrased for a one-line message. */
 export class InterfaceError extends Error {
   constructor(
@@ -139,4 +152,17 @@ export interface Effects {
     onChange: (names: string[] | null) => void,
     onFailed: () => void,
   ): (() => Promise<void>) | null;
+  /**
+   * Starts watching IPv4 and IPv6 address changes (rtnetlink): `onChange` gets each batch of changes, or
+   * null when changes were lost (call `listAddresses()` again); `onFailed` when the watch broke
+   * down later. Returns the function that stops it, or null when it could not start. Optional:
+   * without it (or `listAddresses`) VIP presence is asked of the host per status request and
+   * removed VIPs are not repaired.
+   */
+  watchAddresses?(
+    onChange: (changes: AddressChange[] | null) => void,
+    onFailed: () => void,
+  ): (() => Promise<void>) | null;
+  /** Every IPv4 and IPv6 address of the host now (rtnetlink dumps); throws when it cannot be read. */
+  listAddresses?(): HostAddress[];
 }

@@ -4,7 +4,7 @@
  * so an add and a later remove never reorder, and a slow `ip` never delays an advert.
  */
 import type { InstanceConfig, VipConfig } from "../../config/model.ts";
-import type { InstanceStatus, PeerStatus } from "../control/types.ts";
+import type { InstanceCounters, InstanceStatus, PeerStatus } from "../control/types.ts";
 import {
   currentMasterDownIntervalMs,
   currentSkewTimeMs,
@@ -16,6 +16,7 @@ import {
 import { advertIntervalMs } from "../vrrp/timers.ts";
 import { VRRP_TTL } from "../vrrp/constants.ts";
 import { encodeAdvert } from "../vrrp/packet.ts";
+import { Family, familyOf } from "../vrrp/address.ts";
 import type {
   Advertisement,
   DropReason,
@@ -79,8 +80,13 @@ export class InstanceRuntime {
   #deps: InstanceDeps;
   #state: InstanceState;
   #lastTransition: InstanceStatus["lastTransition"] = null;
-  #advertsSent = 0;
-  #advertsReceived = 0;
+  readonly #counters: InstanceCounters = newCounters();
+  /** unicast adverts each peer's address took (sendto succeeded) */
+  readonly #sentTo = new Map<string, number>();
+  /** when the split brain in progress began (monotonic ms), null when none */
+  #dualMasterSinceMs: number | null = null;
+  /** a repair add is queued and has not run yet: more removals join it */
+  #repairQueued = false;
   readonly #wire: WireAddresses;
   readonly #drops = new DropLog();
   /** whether our VIPs are (to our knowledge) configured on the host */
@@ -171,7 +177,8 @@ export class InstanceRuntime {
 
   /** A decoded advert for our VRID arrived from `source` (between `wire`'s addresses). */
   receiveAdvert(advert: Advertisement, source: string, wire?: ReceivedAddresses): void {
-    this.#advertsReceived++;
+    this.#counters.advertsReceived++;
+    if (advert.priority === 0) this.#counters.priorityZeroReceived++;
     if (this.#params.unicast?.peers.some((p) => p.address === source)) {
       const h = this.#heard.get(source);
       this.#heard.set(source, {
@@ -224,6 +231,7 @@ export class InstanceRuntime {
       return;
     }
     this.#state = result.state;
+    this.#trackDualMaster(now);
     for (const action of result.actions) this.#execute(action);
     for (const a of result.actions) {
       if (a.type !== "stateChanged" || !this.#deps.onTransition) continue;
@@ -240,6 +248,47 @@ export class InstanceRuntime {
       }
     }
     this.#deps.scheduler.set(this, nextDeadlineMs(this.#state));
+  }
+
+  /** Counts split-brain episodes and their length as the state machine marks and clears them. */
+  #trackDualMaster(nowMs: number): void {
+    const active = this.#state.splitBrain !== null;
+    if (active && this.#dualMasterSinceMs === null) {
+      this.#dualMasterSinceMs = nowMs;
+      this.#counters.dualMasterEpisodes++;
+    } else if (!active && this.#dualMasterSinceMs !== null) {
+      this.#counters.dualMasterSeconds += (nowMs - this.#dualMasterSinceMs) / 1000;
+      this.#dualMasterSinceMs = null;
+    }
+  }
+
+  /**
+   * The host's address watch saw one of our VIPs appear (`present`) or disappear on `dev`.
+   * Removed while we are master (and our last change was an add): put back at once, logged and
+   * counted. Appeared while we are not master and did not add it: reported and counted.
+   */
+  vipPresenceChanged(address: string, dev: string, present: boolean): void {
+    if (this.#stopped) return;
+    const master = this.#state.role === "master";
+    if (!present && master && this.#lastQueued === "add") {
+      this.#counters.vipRepairs++;
+      this.log.warn(`VIP ${address} was removed from ${dev} by something else; adding it back`, {
+        vip: address,
+        dev,
+      });
+      if (this.#repairQueued) return; // the queued repair puts back every missing VIP
+      this.#repairQueued = true;
+      this.#queueVips("add");
+      // neighbours may have dropped the address: announce it again once it is back
+      this.#vipChain = this.#vipChain.then(() => this.#sendGarp("repair", 1));
+    } else if (present && !master && this.#lastQueued !== "add") {
+      this.#counters.vipsFoundOnBackup++;
+      this.log.warn(
+        `VIP ${address} appeared on ${dev} while ${this.#state.role}: this host did not add it; ` +
+          `two hosts may answer for it`,
+        { vip: address, dev },
+      );
+    }
   }
 
   /** The scheduler's callback: our deadline has passed. */
@@ -285,9 +334,11 @@ export class InstanceRuntime {
         })),
       ],
       lastTransition: this.#lastTransition,
-      advertsSent: this.#advertsSent,
-      advertsReceived: this.#advertsReceived,
+      advertsSent: this.#counters.advertsSent,
+      advertsReceived: this.#counters.advertsReceived,
       drops: { ...this.#drops.counts },
+      counters: this.counters(),
+      garpMasterDelayMs: this.params.garpMasterDelayMs,
       vipError: this.#vipError,
       splitBrain: sb === null ? null : {
         peer: sb.peer,
@@ -313,9 +364,19 @@ export class InstanceRuntime {
         lastHeardAt: h ? this.#wallAt(wallNow, h.atMs) : null,
         priority: h?.priority ?? null,
         advertsReceived: h?.count ?? 0,
+        advertsSent: this.#sentTo.get(p.address) ?? 0,
       };
     });
     return { mode: "unicast", source: this.#wire.src, checkSource: u.checkSource, peers };
+  }
+
+  /** A copy of the counters, the split brain in progress included up to now. */
+  counters(): InstanceCounters {
+    const c = { ...this.#counters };
+    if (this.#dualMasterSinceMs !== null) {
+      c.dualMasterSeconds += (this.#deps.effects.now() - this.#dualMasterSinceMs) / 1000;
+    }
+    return c;
   }
 
   #wall(): Date {
@@ -356,6 +417,8 @@ export class InstanceRuntime {
       case "stateChanged": {
         const at = this.#wall().toISOString();
         this.#lastTransition = { from: action.from, to: action.to, reason: action.reason, at };
+        if (action.to === "master") this.#counters.becameMaster++;
+        if (action.from === "master") this.#counters.releasedMaster++;
         this.log.info(`${action.from} -> ${action.to} (${action.reason})`, {
           from: action.from,
           to: action.to,
@@ -389,13 +452,18 @@ export class InstanceRuntime {
         const message = encodeAdvert(advert, to);
         this.#deps.port.send(message, { ...to, hopLimit });
         sent++;
+        if (u !== null) this.#sentTo.set(to.dst, (this.#sentTo.get(to.dst) ?? 0) + 1);
       } catch (err) {
+        // each refused destination is one send error
+        this.#counters.advertSendErrors++;
         const why = err instanceof Error ? err.message : String(err);
         this.log.error(`sending advert to ${to.dst} failed: ${why}`);
       }
     }
-    this.#advertsSent += sent;
     if (sent === 0) return;
+    // one per advert whatever the peers, as keepalived's advert_sent (the exporter's source)
+    this.#counters.advertsSent++;
+    if (advert.priority === 0) this.#counters.priorityZeroSent++;
     if (advert.priority === 0) this.log.info("sent priority-0 advert (resigning)");
     // once a second per instance: build the line only when it is written
     else if (this.log.enabled("debug")) this.log.debug(`sent advert priority ${advert.priority}`);
@@ -407,8 +475,14 @@ export class InstanceRuntime {
       // keepalived announces the excluded addresses too
       const addresses = [...this.params.vips, ...this.cfg.excludedVips.map((v) => v.address)];
       this.#deps.port.sendFrames(garpFrames(this.#deps.port.mac, addresses, repeat));
+      // garpFrames: each address `max(1, repeat)` times, ARP for IPv4, an NA for IPv6
+      const v6 = addresses.filter((a) => familyOf(a) === Family.ipv6).length;
+      const times = Math.max(1, repeat);
+      this.#counters.gratuitousArpsSent += (addresses.length - v6) * times;
+      this.#counters.neighbourAdvertsSent += v6 * times;
       this.log.debug(`sent gratuitous ARP (${why}) x${Math.max(1, repeat)}`);
     } catch (err) {
+      this.#counters.garpSendErrors++;
       this.log.error(
         `sending gratuitous ARP failed: ${err instanceof Error ? err.message : String(err)}`,
       );
@@ -434,6 +508,7 @@ export class InstanceRuntime {
 
   #chainVips(op: "add" | "remove", generation: number, attempts: number, nextRetryMs: number) {
     this.#vipChain = this.#vipChain.then(async () => {
+      this.#repairQueued = false;
       const ok = await this.#applyVips(op, generation, attempts);
       if (!ok) this.#scheduleVipRetry(op, generation, nextRetryMs);
     }).catch((err) => {
@@ -492,6 +567,8 @@ export class InstanceRuntime {
         const error = `ip addr ${op} ${list} dev ${dev} failed: ${outcome.stderr.trim()}`;
         errors.push(error);
         this.log.error(error);
+        if (op === "add") this.#counters.vipAddFailures++;
+        else this.#counters.vipRemoveFailures++;
       }
     }
     if (allOk) this.#vipsPresent = op === "add";
@@ -502,4 +579,26 @@ export class InstanceRuntime {
     }
     return allOk;
   }
+}
+
+/** All counters at zero. */
+export function newCounters(): InstanceCounters {
+  return {
+    advertsSent: 0,
+    advertsReceived: 0,
+    becameMaster: 0,
+    releasedMaster: 0,
+    priorityZeroReceived: 0,
+    priorityZeroSent: 0,
+    gratuitousArpsSent: 0,
+    neighbourAdvertsSent: 0,
+    advertSendErrors: 0,
+    garpSendErrors: 0,
+    vipAddFailures: 0,
+    vipRemoveFailures: 0,
+    vipRepairs: 0,
+    vipsFoundOnBackup: 0,
+    dualMasterEpisodes: 0,
+    dualMasterSeconds: 0,
+  };
 }

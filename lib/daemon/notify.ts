@@ -5,6 +5,7 @@
  * the order of the changes; different instances do not wait for each other.
  */
 import type { NotifyConfig, NotifyScript } from "../../config/model.ts";
+import type { NotifyStatus } from "../control/types.ts";
 import { shellQuote, splitCommand } from "../track/command.ts";
 import { execScript } from "../track/exec.ts";
 
@@ -72,6 +73,8 @@ export function notifyCommands(
 export class NotifyRunner {
   readonly #opts: NotifyRunnerOptions;
   readonly #queues = new Map<string, Promise<void>>();
+  /** runs per notification label (`notify_master`, `notify`, ...) */
+  readonly #stats = new Map<string, NotifyStatus>();
   #closed = false;
 
   constructor(opts: NotifyRunnerOptions) {
@@ -124,6 +127,11 @@ export class NotifyRunner {
     await this.idle();
   }
 
+  /** Runs, failures and timeouts of the notify scripts so far, per kind (label). */
+  stats(): NotifyStatus[] {
+    return [...this.#stats.values()].map((s) => ({ ...s }));
+  }
+
   async #run(who: string, c: NotifyCommand): Promise<void> {
     const { log, timeoutMs } = this.#opts;
     const { argv, label } = c;
@@ -133,6 +141,11 @@ export class NotifyRunner {
     const cmd = shellQuote(argv);
     log("info", `[${who}] running ${label}${user !== undefined ? ` as ${user}` : ""}: ${cmd}`);
     const r = await execScript(argv, { timeoutMs, user, group });
+    let st = this.#stats.get(label);
+    if (!st) this.#stats.set(label, st = { kind: label, runs: 0, failures: 0, timeouts: 0 });
+    st.runs++;
+    if (!r.ok) st.failures++;
+    if (r.timedOut) st.timeouts++;
     for (const l of r.stdout) log("info", `[${who}] ${label}: ${l}`);
     for (const l of r.stderr) log("warn", `[${who}] ${label} stderr: ${l}`);
     if (r.spawnError) log("error", `[${who}] ${label}: cannot run ${cmd}: ${r.spawnError}`);

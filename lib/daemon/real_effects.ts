@@ -1,7 +1,13 @@
 /** The real ports: ffi sockets for the wire, `ip addr` (through VipManager) for addresses. */
 import { OsError } from "../../ffi/errors.ts";
 import { LinkMonitor } from "../../ffi/netlink_link.ts";
-import { interfaceInfo } from "../../ffi/netif.ts";
+import {
+  AddressMonitor,
+  dumpIpv4Addresses,
+  type NetlinkAddress,
+  type NetlinkAddress6,
+} from "../../ffi/netlink_addr.ts";
+import { interfaceInfo, interfaceName } from "../../ffi/netif.ts";
 import { PacketSocket } from "../../ffi/packet_socket.ts";
 import { sleepMicros } from "../../ffi/sleep.ts";
 import { RawIpSocket } from "../../ffi/raw_socket.ts";
@@ -16,7 +22,9 @@ import { denoCommandRunner } from "../vip/command.ts";
 import { VipManager, type VipResult } from "../vip/manager.ts";
 import { netlinkHostAddresses } from "../vip/netlink_read.ts";
 import {
+  type AddressChange,
   type Effects,
+  type HostAddress,
   InterfaceError,
   type InterfacePort,
   type Received,
@@ -116,6 +124,37 @@ export function receivedIpv4(bytes: Uint8Array, ifindex: number, atMs: number): 
   };
 }
 
+/**
+ * The device an IPv4 address is on, from its label: the kernel labels an address with its
+ * device's name, or with a label `ip` insists starts with it (`eth0:vip`).
+ */
+function hostAddress(a: NetlinkAddress): HostAddress | null {
+  const dev = a.label?.split(":")[0] ?? "";
+  return dev === "" ? null : { dev, address: a.local, prefixLen: a.prefixlen };
+}
+
+/**
+ * IPv6 addresses carry no label: their device is named from the index. Names are kept, so the
+ * removals announced while a device is being deleted still find it; a re-read starts afresh
+ * (a renamed device keeps its index).
+ */
+class DeviceNames {
+  #byIndex = new Map<number, string | null>();
+
+  /** Forgets every name (before a full re-read). */
+  clear(): void {
+    this.#byIndex.clear();
+  }
+
+  /** The address as the view holds it, or null when its device has no name (gone). */
+  host6(a: NetlinkAddress6): HostAddress | null {
+    let dev = this.#byIndex.get(a.ifindex);
+    if (dev === undefined) this.#byIndex.set(a.ifindex, dev = interfaceName(a.ifindex));
+    if (dev === null) return null;
+    return { dev, address: readAddress(a.address, 0, Family.ipv6), prefixLen: a.prefixlen };
+  }
+}
+
 /** Effects backed by the host: performance.now(), precise timers, raw sockets, `ip addr`. */
 export function realEffects(log: Logger): Effects {
   // one try per call: the instance runtime retries, and knows when a newer change supersedes one
@@ -123,6 +162,8 @@ export function realEffects(log: Logger): Effects {
   // changes of all instances share one `ip -batch` run (100 failovers at once: a few processes)
   // and read the host in-process (rtnetlink), not by starting `ip -j addr show` on the way
   let netlinkFailed = false;
+  // the address watch's names of IPv6 addresses' devices
+  const deviceNames = new DeviceNames();
   const batcher = new VipBatcher({
     log: (m) => log.debug(m),
     read: (devs) => {
@@ -261,6 +302,42 @@ export function realEffects(log: Logger): Effects {
         await monitor.close();
         await loop;
       };
+    },
+    watchAddresses: (onChange, onFailed) => {
+      let monitor: AddressMonitor;
+      try {
+        monitor = AddressMonitor.open();
+      } catch (err) {
+        log.warn(`cannot watch address changes (rtnetlink): ${String(err)}`);
+        return null;
+      }
+      const loop = monitor.run((events) => {
+        if (events === null) return onChange(null);
+        const changes: AddressChange[] = [];
+        for (const e of events.v4) {
+          const a = hostAddress(e);
+          if (a !== null) changes.push({ ...a, deleted: e.deleted });
+        }
+        for (const e of events.v6) {
+          const a = deviceNames.host6(e);
+          if (a !== null) changes.push({ ...a, deleted: e.deleted });
+        }
+        onChange(changes);
+      }).catch((err) => {
+        log.error(`address watch failed: ${String(err)}`);
+        onFailed();
+      });
+      return async () => {
+        await monitor.close();
+        await loop;
+      };
+    },
+    listAddresses: () => {
+      deviceNames.clear();
+      return [
+        ...dumpIpv4Addresses().flatMap((a) => hostAddress(a) ?? []),
+        ...dumpIpv6Addresses().flatMap((a) => deviceNames.host6(a) ?? []),
+      ];
     },
   };
 }

@@ -22,6 +22,7 @@ import {
   scriptAdjustment,
   type TrackEffect,
 } from "../track/priority.ts";
+import type { ScriptStatus } from "../control/types.ts";
 import { ScriptTracker } from "../track/script.ts";
 import type { FsmEvent } from "../vrrp/types.ts";
 import type { Logger } from "./logger.ts";
@@ -191,6 +192,18 @@ export class Tracking {
     this.#scripts.clear();
     this.#files.clear();
     await Promise.all(all);
+  }
+
+  /** Every running `vrrp_script`: its state and run counters, by name. */
+  scripts(): ScriptStatus[] {
+    return [...this.#scripts.values()].map(({ tracker: t }) => ({
+      name: t.name,
+      ok: t.ok,
+      running: t.running,
+      runs: t.runs,
+      failures: t.failures,
+      timeouts: t.timeouts,
+    }));
   }
 
   /** The `priorityAdjustments` lines of `vrrp status`, e.g. `script chk_web -20 (failing)`. */

@@ -31,6 +31,8 @@ export class ScriptTracker {
   #running: Promise<void> | null = null;
   #stopped = true;
   #runs = 0;
+  #failures = 0;
+  #timeouts = 0;
 
   constructor(
     cfg: VrrpScriptConfig,
@@ -55,6 +57,20 @@ export class ScriptTracker {
   /** How many runs finished so far. */
   get runs(): number {
     return this.#runs;
+  }
+
+  /** Runs that failed (non-zero exit, could not start, killed), and of those, timed out. */
+  get failures(): number {
+    return this.#failures;
+  }
+
+  get timeouts(): number {
+    return this.#timeouts;
+  }
+
+  /** A run is in progress. */
+  get running(): boolean {
+    return this.#running !== null;
   }
 
   /** Runs the script now and then every `intervalSec`. */
@@ -103,10 +119,12 @@ export class ScriptTracker {
           `[script ${this.name}] cannot run ${shellQuote(split.argv)}: ${r.spawnError}`,
         );
       } else if (r.timedOut) {
+        this.#timeouts++;
         this.#log("warn", `[script ${this.name}] timed out after ${this.#cfg.timeoutSec} s`);
       }
     }
     this.#runs++;
+    if (!resultOk) this.#failures++;
     if (this.#stopped) return;
     const before = this.#state.ok;
     this.#state = stepHysteresis(this.#state, resultOk, this.#cfg.rise, this.#cfg.fall);

@@ -6,7 +6,9 @@ import { Daemon } from "../../lib/daemon/daemon.ts";
 import type { GroupChange } from "../../lib/daemon/group_state.ts";
 import { Logger } from "../../lib/daemon/logger.ts";
 import type {
+  AddressChange,
   Effects,
+  HostAddress,
   InterfacePort,
   Received,
   SendTo,
@@ -52,6 +54,8 @@ export class FakeHost implements Effects {
   extraAddresses = new Map<string, string[]>();
   /** multicast groups joined: `iface family group` */
   joined: string[] = [];
+  /** destinations whose sends the "kernel" refuses (EHOSTUNREACH, as sendto throws it) */
+  refuseSendTo = new Set<string>();
 
   now(): number {
     return this.nowMs;
@@ -102,7 +106,10 @@ export class FakeHost implements Effects {
         a === ip || a === this.linkLocal.get(name) ||
         (this.extraAddresses.get(name) ?? []).includes(a),
       joinGroup: (family, group) => void this.joined.push(`${name} ${family} ${group}`),
-      send: (message, to) => void this.adverts.push({ iface: name, at: this.nowMs, message, to }),
+      send: (message, to) => {
+        if (this.refuseSendTo.has(to.dst)) throw new Error(`sendto ${to.dst}: No route to host`);
+        this.adverts.push({ iface: name, at: this.nowMs, message, to });
+      },
       sendFrames: (frames) => {
         for (const frame of frames) this.frames.push({ iface: name, at: this.nowMs, frame });
       },
@@ -208,6 +215,78 @@ export class WatchingHost extends FakeHost {
     const all = [...this.#watchers];
     this.#watchers.clear();
     for (const w of all) w.onFailed();
+  }
+}
+
+/**
+ * A FakeHost whose addresses are watched like rtnetlink does in the real daemon: every change,
+ * ours (`ip addr`) or someone else's ({@link remove}, {@link add}), is announced.
+ */
+export class AddressWatchingHost extends FakeHost {
+  #watchers = new Set<{ onChange: (c: AddressChange[] | null) => void; onFailed: () => void }>();
+  listings = 0;
+  presentCalls = 0;
+
+  watchAddresses(
+    onChange: (c: AddressChange[] | null) => void,
+    onFailed: () => void,
+  ): (() => Promise<void>) | null {
+    const w = { onChange, onFailed };
+    this.#watchers.add(w);
+    return () => {
+      this.#watchers.delete(w);
+      return Promise.resolve();
+    };
+  }
+
+  listAddresses(): HostAddress[] {
+    this.listings++;
+    return [...this.addresses].flatMap(([dev, set]) =>
+      [...set].map((address) => ({ dev, address, prefixLen: 24 }))
+    );
+  }
+
+  override presentVips(vips: VipConfig[], dev: string): Promise<boolean[]> {
+    this.presentCalls++;
+    return super.presentVips(vips, dev);
+  }
+
+  override addVips(vips: VipConfig[], dev: string): Promise<VipOutcome> {
+    return this.#announced(dev, () => super.addVips(vips, dev));
+  }
+
+  override removeVips(vips: VipConfig[], dev: string): Promise<VipOutcome> {
+    return this.#announced(dev, () => super.removeVips(vips, dev));
+  }
+
+  /** Something else removes `address` from `dev` (`lost`: the kernel drops the message). */
+  remove(dev: string, address: string, lost = false): void {
+    this.addresses.get(dev)?.delete(address);
+    this.#announce(lost ? null : [{ dev, address, prefixLen: 24, deleted: true }]);
+  }
+
+  /** Something else adds `address` on `dev`. */
+  add(dev: string, address: string): void {
+    const set = this.addresses.get(dev) ?? new Set();
+    set.add(address);
+    this.addresses.set(dev, set);
+    this.#announce([{ dev, address, prefixLen: 24, deleted: false }]);
+  }
+
+  async #announced(dev: string, run: () => Promise<VipOutcome>): Promise<VipOutcome> {
+    const before = new Set(this.addresses.get(dev) ?? []);
+    const r = await run();
+    const after = this.addresses.get(dev) ?? new Set();
+    const changes: AddressChange[] = [
+      ...[...before].filter((a) => !after.has(a)).map((address) => ({ address, deleted: true })),
+      ...[...after].filter((a) => !before.has(a)).map((address) => ({ address, deleted: false })),
+    ].map((c) => ({ dev, prefixLen: 24, ...c }));
+    if (changes.length > 0) this.#announce(changes);
+    return r;
+  }
+
+  #announce(changes: AddressChange[] | null): void {
+    for (const w of this.#watchers) w.onChange(changes);
   }
 }
 

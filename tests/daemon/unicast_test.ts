@@ -213,6 +213,7 @@ Deno.test("status: the peers, when each was last heard and at what priority", as
     lastHeardAt: null,
     priority: null,
     advertsReceived: 0,
+    advertsSent: 0,
   });
   await daemon.shutdown();
 });

@@ -1,4 +1,7 @@
-/** The rtnetlink address dump: the pure parser, and a real namespace read against `ip -j`. */
+/**
+ * The rtnetlink address dump and watch: the pure parsers, a real namespace read against `ip -j`,
+ * and real announcements of added and removed addresses.
+ */
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -7,16 +10,20 @@ import { Lab } from "../netns/lab.ts";
 import { inNetns } from "../../ffi/netns.ts";
 import {
   addrDumpRequest,
+  AddressMonitor,
   IFA_F_TENTATIVE,
+  parseAddr6Events,
   parseAddr6Messages,
+  parseAddrEvents,
   parseAddrMessages,
+  RTM_DELADDR,
 } from "../../ffi/netlink_addr.ts";
 import { netlinkHostAddresses } from "../../lib/vip/netlink_read.ts";
 import { parseAddrShow } from "../../lib/vip/ip_batch.ts";
 
 /** nlmsghdr + ifaddrmsg + attributes, as the kernel sends an RTM_NEWADDR. */
 function addrMessage(
-  o: { family?: number; prefix: number; scope: number; index: number },
+  o: { family?: number; prefix: number; scope: number; index: number; type?: number },
   attrs: [number, Uint8Array][],
 ): Uint8Array {
   const body = attrs.map(([t, d]) => {
@@ -30,7 +37,7 @@ function addrMessage(
   const b = new Uint8Array(len);
   const v = new DataView(b.buffer);
   v.setUint32(0, len, true);
-  v.setUint16(4, 20, true); // RTM_NEWADDR
+  v.setUint16(4, o.type ?? 20, true); // RTM_NEWADDR unless told
   b[16] = o.family ?? 2;
   b[17] = o.prefix;
   b[19] = o.scope;
@@ -153,5 +160,98 @@ testWith(
     // 5 IPv4, the IPv6 VIP and the link-local address
     assert.equal(got.get("eth0")!.addrs.length, 7);
     assert.deepEqual(got.get("nope0"), { addrs: [], stderr: 'Device "nope0" does not exist.' });
+  },
+);
+
+Deno.test("parseAddrEvents(): RTM_NEWADDR and RTM_DELADDR for IPv4, others skipped", () => {
+  const added = addrMessage({ prefix: 22, scope: 0, index: 2 }, [
+    [2, ip4("10.101.0.101")],
+    [3, str("eth0:vip")],
+  ]);
+  const removed = addrMessage({ prefix: 22, scope: 0, index: 2, type: RTM_DELADDR }, [
+    [2, ip4("10.101.0.102")],
+    [3, str("eth0")],
+  ]);
+  const v6 = addrMessage({ family: 10, prefix: 64, scope: 0, index: 2 }, []);
+  const events = parseAddrEvents(new Uint8Array([...added, ...v6, ...removed]));
+  assert.deepEqual(events.map((e) => [e.deleted, e.local, e.prefixlen, e.label]), [
+    [false, "10.101.0.101", 22, "eth0:vip"],
+    [true, "10.101.0.102", 22, "eth0"],
+  ]);
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+    assert.ok(Array.isArray(parseAddrEvents(bytes)));
+  }));
+});
+
+Deno.test("parseAddr6Events(): RTM_NEWADDR and RTM_DELADDR for IPv6 with flags, others skipped", () => {
+  const a = new Uint8Array(16);
+  a.set([0x20, 0x01, 0x0d, 0xb8], 0);
+  a[15] = 0x10;
+  const flags = new Uint8Array(4);
+  new DataView(flags.buffer).setUint32(0, IFA_F_TENTATIVE, true);
+  const added = addrMessage({ family: 10, prefix: 64, scope: 0, index: 4 }, [[1, a], [8, flags]]);
+  const removed = addrMessage(
+    { family: 10, prefix: 64, scope: 0, index: 4, type: RTM_DELADDR },
+    [[1, a]],
+  );
+  const v4 = addrMessage({ prefix: 22, scope: 0, index: 2 }, [[2, ip4("10.101.0.101")]]);
+  const events = parseAddr6Events(new Uint8Array([...added, ...v4, ...removed]));
+  assert.deepEqual(events, [
+    {
+      ifindex: 4,
+      address: a,
+      prefixlen: 64,
+      scope: "global",
+      flags: IFA_F_TENTATIVE,
+      deleted: false,
+    },
+    { ifindex: 4, address: a, prefixlen: 64, scope: "global", flags: 0, deleted: true },
+  ]);
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+    assert.ok(Array.isArray(parseAddr6Events(bytes)));
+  }));
+});
+
+testWith(
+  "AddressMonitor announces an address added and removed inside a namespace",
+  { root: true, commands: ["ip"] },
+  async () => {
+    await using lab = await Lab.create({ routers: ["a"], client: false });
+    const monitor = inNetns(lab.ns("a"), () => AddressMonitor.open());
+    const seen: string[] = [];
+    const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+    const loop = monitor.run((events) => {
+      for (const e of events?.v4 ?? []) {
+        seen.push(`${e.deleted ? "del" : "new"} ${e.local} ${e.label}`);
+      }
+      for (const e of events?.v6 ?? []) {
+        seen.push(`${e.deleted ? "del" : "new"} ${hex(e.address)}/${e.prefixlen} @${e.ifindex}`);
+      }
+    });
+    try {
+      const waitFor = async (line: string) => {
+        const end = performance.now() + 3000;
+        while (performance.now() < end && !seen.includes(line)) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        assert.ok(seen.includes(line), `${line} not in ${JSON.stringify(seen)}`);
+      };
+      await lab.must("a", ["ip", "addr", "add", "10.101.0.101/22", "dev", "eth0"]);
+      await waitFor("new 10.101.0.101 eth0");
+      await lab.must("a", ["ip", "addr", "del", "10.101.0.101/22", "dev", "eth0"]);
+      await waitFor("del 10.101.0.101 eth0");
+      // IPv6 too (the VIPs of IPv6 instances): announced by index, the address as bytes
+      const index = Number(
+        (await lab.must("a", ["cat", "/sys/class/net/eth0/ifindex"])).trim(),
+      );
+      const v6 = "20010db8000000000000000000000010/64 @" + index;
+      await lab.must("a", ["ip", "-6", "addr", "add", "2001:db8::10/64", "dev", "eth0", "nodad"]);
+      await waitFor(`new ${v6}`);
+      await lab.must("a", ["ip", "-6", "addr", "del", "2001:db8::10/64", "dev", "eth0"]);
+      await waitFor(`del ${v6}`);
+    } finally {
+      await monitor.close();
+      await loop;
+    }
   },
 );

@@ -12,28 +12,11 @@
 import assert from "node:assert/strict";
 import { testWith } from "../_support/env.ts";
 import type { StatusReply } from "../../lib/control/types.ts";
-import { compileArgs, PERMISSIONS } from "../../scripts/build.ts";
+import { PERMISSIONS } from "../../scripts/build.ts";
 import { DAEMON_DENO_FLAGS } from "../../lib/daemon/v8_flags.ts";
 import { Lab, type LabProcess, REPO_ROOT } from "./lab.ts";
 import { ALL_VIPS, extendedConfig, placement, sameSet, waitUntil } from "./peers.ts";
-
-/**
- * The permission flags of the shipped binary, as `deno run` takes them; `socketPaths` as
- * `scripts/build.ts --allow-socket-paths` would bake them in.
- */
-export function shippedRunFlags(socketPaths?: string[]): string[] {
-  const args = compileArgs({ socketPaths });
-  assert.equal(args[0], "compile");
-  const out: string[] = [];
-  for (let i = 1; i < args.length; i++) {
-    if (args[i] === "-o") {
-      i++; // its value
-      continue;
-    }
-    if (args[i].startsWith("--")) out.push(args[i]);
-  }
-  return out;
-}
+import { shippedRunFlags } from "./shipped_flags.ts";
 
 const PERMISSION_ERROR = /PermissionDenied|NotCapable|Requires [a-z]+ access/i;
 

@@ -83,3 +83,28 @@ Deno.test("compileArgs() bakes the daemon's V8 flags into the binary", () => {
   assert.equal(DAEMON_V8_FLAGS_ARG, `--v8-flags=${DAEMON_V8_FLAGS.join(",")}`);
   assert.ok(args.indexOf(DAEMON_V8_FLAGS_ARG) < args.indexOf("main.ts"), "before the entry point");
 });
+
+Deno.test("build --metrics-listen grants exactly that listen address, a bare port on 127.0.0.1", async () => {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = { out: (s: string) => out.push(s), err: (s: string) => err.push(s) };
+  assert.equal(await build(["--dry-run", "--metrics-listen", "9650"], io), 0);
+  const net = (cmd: string) => cmd.split(" ").filter((a) => a.includes("--allow-net"));
+  assert.deepEqual(net(out.at(-1)!), [
+    "--allow-net=unix:/run/vrrp/vrrp.sock,unix:/run/vrrp/.vrrp.sock.tmp,127.0.0.1:9650",
+  ]);
+  assert.equal(
+    await build(
+      ["--dry-run", "--metrics-listen=10.0.0.5:9100", "--allow-socket-paths=/s/v.sock"],
+      io,
+    ),
+    0,
+  );
+  assert.deepEqual(net(out.at(-1)!), [
+    "--allow-net=unix:/s/v.sock,unix:/s/.v.sock.tmp,10.0.0.5:9100",
+  ]);
+  // without it, no listen address at all
+  assert.ok(!compileArgs().some((a) => /\d:\d+/.test(a)), compileArgs().join(" "));
+  assert.equal(await build(["--dry-run", "--metrics-listen", "example.org:80"], io), 2);
+  assert.match(err.at(-1)!, /invalid listen address "example\.org:80"/);
+});
