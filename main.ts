@@ -18,7 +18,15 @@ const commands = {
 };
 
 /** Exit codes shared by every command. */
-export const Exit = { ok: 0, failure: 1, usage: 2, noDaemon: 3, permissionDenied: 4 } as const;
+export const Exit = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  noDaemon: 3,
+  permissionDenied: 4,
+  /** `vrrp run`: another daemon holds the control socket's lock (EXIT_ALREADY_RUNNING) */
+  alreadyRunning: 5,
+} as const;
 
 const DEFAULT_SOCKET = "/run/vrrp/vrrp.sock";
 

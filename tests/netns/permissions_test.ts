@@ -30,6 +30,7 @@ export function shippedRunFlags(socketPaths?: string[]): string[] {
       i++; // its value
       continue;
     }
+    if (args[i].startsWith("--include=")) continue; // compile-only
     if (args[i].startsWith("--")) out.push(args[i]);
   }
   return out;
