@@ -2,7 +2,7 @@
  * vrrp: the command tree, declared in one place. Each command lives in lib/cli/ and returns an
  * exit code; this file only parses arguments and maps errors to exit codes.
  */
-import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { VERSION } from "./lib/version.ts";
 
 // Each command's module is loaded only when that command runs: the daemon then carries none of
@@ -65,6 +65,18 @@ export function buildCli(setCode: (code: number) => void): Command {
     .addOption(new Option("--socket <PATH>", "control socket path (overrides the config)"))
     .addOption(
       new Option("--state-dir <DIR>", "administrative state directory (overrides the config)"),
+    )
+    .addOption(
+      new Option(
+        "--vip-fail-timeout <SECONDS>",
+        "a master whose VIPs cannot be configured for this long gives way (FAULT)",
+      ).default("5").argParser((v) => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n <= 0 || n > 3600) {
+          throw new InvalidArgumentError("expected seconds, more than 0 and at most 3600");
+        }
+        return n;
+      }),
     )
     .action(async (opts) => setCode(await (await commands.run()).runDaemon(opts)));
 

@@ -14,6 +14,7 @@ import { loadAdminState, saveAdminState } from "../daemon/admin_state.ts";
 import { NotifyRunner } from "../daemon/notify.ts";
 import type { TransitionInfo } from "../daemon/instance.ts";
 import { Daemon } from "../daemon/daemon.ts";
+import { DEFAULT_VIP_FAIL_TIMEOUT_MS } from "../daemon/instance.ts";
 import { InterfaceError } from "../daemon/effects.ts";
 import { Logger, type LogLevel } from "../daemon/logger.ts";
 import { realEffects } from "../daemon/real_effects.ts";
@@ -36,6 +37,8 @@ export interface RunOptions {
   logFormat?: "text" | "json";
   socket?: string;
   stateDir?: string;
+  /** seconds a master may lack its VIPs before it gives way (default 5) */
+  vipFailTimeout?: number | string;
 }
 
 /** Linux capability bits (linux/capability.h). */
@@ -128,7 +131,9 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     return EXIT_ALREADY_RUNNING;
   }
   try {
-    return await runLocked(loaded, logger, reload);
+    const vipFailTimeoutMs = Number(opts.vipFailTimeout ?? DEFAULT_VIP_FAIL_TIMEOUT_MS / 1000) *
+      1000;
+    return await runLocked(loaded, logger, reload, vipFailTimeoutMs);
   } finally {
     lock.release();
   }
@@ -138,6 +143,7 @@ async function runLocked(
   loaded: LoadResult,
   logger: Logger,
   load: () => Promise<LoadResult>,
+  vipFailTimeoutMs: number,
 ): Promise<number> {
   const { controlSocket, stateDir } = loaded.config.global;
   const admin = await loadAdminState(stateDir);
@@ -186,6 +192,7 @@ async function runLocked(
       adminDownAtStart: admin.down,
       onAdminChange: (down) => saveAdminState(stateDir, down),
       onTransition,
+      vipFailTimeoutMs,
       // keepalived runs a group's scripts with GROUP NAME STATE and priority 0
       onGroupTransition: (c) => notify.enqueue(c.group.name, c.to, c.group.notify, 0, true),
     });

@@ -38,13 +38,36 @@ export interface DaemonOptions {
   onTransition?: (t: TransitionInfo) => void;
   /** called when a `vrrp_sync_group` as a whole enters a state (group notify scripts) */
   onGroupTransition?: (c: GroupChange) => void;
+  /** how long a master may lack its VIPs before it gives way (DEFAULT_VIP_FAIL_TIMEOUT_MS) */
+  vipFailTimeoutMs?: number;
 }
+
+/** How often every open interface is checked for a new index, and missing ones for existing. */
+export const INTERFACE_CHECK_MS = 5000;
 
 /** One opened interface and the instances on it, by VRID. */
 interface IfaceEntry {
   port: InterfacePort;
   byVrid: Map<number, InstanceRuntime>;
   drops: DropLog;
+  /** the interface did not exist when it was wanted: `port` only fails, until it appears */
+  missing: boolean;
+}
+
+/** A port for an interface that does not exist (yet): every send fails and says why. */
+function missingPort(name: string): InterfacePort {
+  const fail = () => {
+    throw new Error(`interface ${name} does not exist`);
+  };
+  return {
+    name,
+    mac: new Uint8Array(6),
+    primaryIp: null,
+    sendAdvert: fail,
+    sendFrames: fail,
+    rebindIfMoved: () => "missing",
+    close: () => Promise.resolve(),
+  };
 }
 
 /** The VRID of a raw IPv4 packet, when it is long enough to have one (to count codec drops). */
@@ -71,6 +94,7 @@ export class Daemon implements DaemonApi {
   #syncDepth = 0;
   #syncGroups: SyncGroupConfig[];
   #stopping: Promise<void> | null = null;
+  #interfaceTimer: number | null = null;
 
   private constructor(config: Config, opts: DaemonOptions) {
     this.#opts = opts;
@@ -90,7 +114,15 @@ export class Daemon implements DaemonApi {
       log: opts.logger,
       dispatch: (name, event) => this.dispatch(name, event),
       linkRunning: effects.linkRunning?.bind(effects),
-      watchLinks: effects.watchLinks?.bind(effects),
+      // our own sockets hear of links first: re-created interfaces are rebound before
+      // tracking clears their fault, and missing ones are opened when they appear
+      watchLinks: effects.watchLinks
+        ? (onChange, onFailed) =>
+          effects.watchLinks!((names) => {
+            void this.#checkInterfaces(names);
+            onChange(names);
+          }, onFailed)
+        : undefined,
       setTimer: (ms, fn) => effects.setTimer(ms, fn),
       clearTimer: (id) => effects.clearTimer(id),
     });
@@ -114,6 +146,7 @@ export class Daemon implements DaemonApi {
     // trackers first: an instance whose check fails or whose link is down starts that way
     await d.#tracking.reconfigure(config);
     for (const cfg of config.instances) d.#startInstance(cfg);
+    d.#armInterfaceCheck();
     d.#log.info(`started with ${config.instances.length} instance(s)`, {
       instances: config.instances.map((c) => c.name),
     });
@@ -129,15 +162,102 @@ export class Daemon implements DaemonApi {
     return (this.#opts.wallClock ?? (() => new Date()))();
   }
 
+  /**
+   * Opens the interfaces of `instances`. One that does not exist does not stop the others: its
+   * instances run in FAULT until it appears (keepalived 2.2.7 refuses the whole config unless
+   * `dynamic_interfaces` is set, then it waits like this). Other failures throw.
+   */
   async #openInterfaces(instances: InstanceConfig[]): Promise<void> {
     for (const name of new Set(instances.map((c) => c.interface))) {
       if (this.#ifaces.has(name)) continue;
-      const port = await this.#opts.effects.openInterface(name, (p) => this.#onPacket(name, p));
-      if (port.primaryIp === null && instances.some((c) => c.interface === name && !c.mcastSrcIp)) {
-        await port.close();
-        throw new InterfaceError(name, "other", `interface ${name} has no IPv4 address`);
+      let port: InterfacePort;
+      try {
+        port = await this.#openPort(name, instances);
+      } catch (err) {
+        if (!(err instanceof InterfaceError) || err.kind !== "missing") throw err;
+        const names = instances.filter((c) => c.interface === name).map((c) => c.name);
+        this.#log.error(
+          `interface ${name} does not exist: ${names.join(", ")} stay in FAULT until it ` +
+            `appears (keepalived 2.2.7 would refuse to start without dynamic_interfaces)`,
+        );
+        this.#ifaces.set(name, {
+          port: missingPort(name),
+          byVrid: new Map(),
+          drops: new DropLog(),
+          missing: true,
+        });
+        continue;
       }
-      this.#ifaces.set(name, { port, byVrid: new Map(), drops: new DropLog() });
+      this.#ifaces.set(name, { port, byVrid: new Map(), drops: new DropLog(), missing: false });
+    }
+  }
+
+  async #openPort(name: string, instances: InstanceConfig[]): Promise<InterfacePort> {
+    const port = await this.#opts.effects.openInterface(name, (p) => this.#onPacket(name, p));
+    if (port.primaryIp === null && instances.some((c) => c.interface === name && !c.mcastSrcIp)) {
+      await port.close();
+      throw new InterfaceError(name, "other", `interface ${name} has no IPv4 address`);
+    }
+    return port;
+  }
+
+  #armInterfaceCheck(): void {
+    if (this.#stopping) return;
+    this.#interfaceTimer = this.#opts.effects.setTimer(INTERFACE_CHECK_MS, () => {
+      this.#interfaceTimer = null;
+      void this.#checkInterfaces(null).finally(() => this.#armInterfaceCheck());
+    });
+  }
+
+  /**
+   * After link changes (`names`, or null for all): an interface re-created with a new index gets
+   * new sockets; a missing one that now exists is opened and its instances restarted on it.
+   */
+  async #checkInterfaces(names: string[] | null): Promise<void> {
+    for (const [name, entry] of [...this.#ifaces]) {
+      if (this.#stopping || (names !== null && !names.includes(name))) continue;
+      if (entry.missing) {
+        await this.#openAppeared(name, entry);
+        continue;
+      }
+      let r: "same" | "rebound" | "missing";
+      try {
+        r = entry.port.rebindIfMoved?.() ?? "same";
+      } catch (err) {
+        this.#log.error(`interface ${name} came back but its sockets cannot be re-opened: ${err}`);
+        continue;
+      }
+      if (r !== "rebound") continue;
+      this.#log.warn(`interface ${name} was re-created (new index): sockets re-opened`);
+      for (const inst of entry.byVrid.values()) inst.portRebound();
+    }
+  }
+
+  async #openAppeared(name: string, entry: IfaceEntry): Promise<void> {
+    const cfgs = [...this.#instances.values()].filter((i) => i.cfg.interface === name).map((i) =>
+      i.cfg
+    );
+    let port: InterfacePort;
+    try {
+      port = await this.#openPort(name, cfgs);
+    } catch (err) {
+      if (!(err instanceof InterfaceError && err.kind === "missing")) {
+        this.#log.warn(`interface ${name} appeared but cannot be opened yet: ${String(err)}`);
+      }
+      return;
+    }
+    if (this.#stopping || this.#ifaces.get(name) !== entry || !entry.missing) {
+      await port.close();
+      return;
+    }
+    entry.port = port;
+    entry.missing = false;
+    this.#log.info(`interface ${name} appeared: starting ${cfgs.map((c) => c.name).join(", ")}`);
+    // restarted: their parameters (the advert source) come from the interface
+    for (const cfg of cfgs) {
+      const down = this.#instances.get(cfg.name)?.adminDown ?? false;
+      await this.#stopInstance(cfg.name);
+      this.#startInstance(cfg, down);
     }
   }
 
@@ -183,7 +303,11 @@ export class Daemon implements DaemonApi {
     const params = instanceParams(cfg, entry.port.primaryIp ?? "0.0.0.0");
     const inst = new InstanceRuntime(cfg, params, {
       effects: this.#opts.effects,
-      port: entry.port,
+      // read at each use: the entry's port is replaced when a missing interface appears
+      get port() {
+        return entry.port;
+      },
+      vipFailTimeoutMs: this.#opts.vipFailTimeoutMs,
       log: this.#log.forInstance(cfg.name, cfg.vrid, cfg.interface),
       scheduler: this.#scheduler,
       wallClock: () => this.#wallClock(),
@@ -192,6 +316,9 @@ export class Daemon implements DaemonApi {
     this.#instances.set(cfg.name, inst);
     entry.byVrid.set(cfg.vrid, inst);
     this.#tracking.attach(cfg);
+    if (entry.missing) {
+      inst.feed({ type: "faultRaised", reason: `interface ${cfg.interface} does not exist` });
+    }
     inst.start(adminDown ?? this.#opts.adminDownAtStart?.has(cfg.name) ?? false);
   }
 
@@ -300,6 +427,7 @@ export class Daemon implements DaemonApi {
   shutdown(): Promise<void> {
     this.#stopping ??= (async () => {
       this.#log.info("shutting down");
+      if (this.#interfaceTimer !== null) this.#opts.effects.clearTimer(this.#interfaceTimer);
       await this.#tracking.stop();
       await Promise.all([...this.#instances.keys()].map((n) => this.#stopInstance(n)));
       this.#scheduler.stop();
@@ -334,6 +462,7 @@ export class Daemon implements DaemonApi {
       configFile: this.#opts.configFile,
       startedAt: this.#startedAt,
       instances: list,
+      interfaceDrops: this.interfaceDrops(),
     };
   }
 

@@ -1,7 +1,7 @@
 /** The real ports: ffi sockets for the wire, `ip addr` (through VipManager) for addresses. */
 import { OsError } from "../../ffi/errors.ts";
 import { LinkMonitor } from "../../ffi/netlink_link.ts";
-import { interfaceInfo } from "../../ffi/netif.ts";
+import { interfaceIndex, interfaceInfo } from "../../ffi/netif.ts";
 import { PacketSocket } from "../../ffi/packet_socket.ts";
 import { sleepMicros } from "../../ffi/sleep.ts";
 import { RawIpSocket } from "../../ffi/raw_socket.ts";
@@ -33,6 +33,37 @@ function describe(iface: string, err: unknown): InterfaceError {
   }
   const msg = err instanceof Error ? err.message : String(err);
   return new InterfaceError(iface, "other", `cannot open interface ${iface}: ${msg}`);
+}
+
+/** The sockets of one interface, and its receive loop. */
+interface Sockets {
+  info: ReturnType<typeof interfaceInfo>;
+  raw: RawIpSocket;
+  arp: PacketSocket;
+  loop: Promise<void>;
+}
+
+/** Opens the raw and packet sockets on `name` now (throws OsError); receiving starts at once. */
+function openSockets(name: string, onPacket: (p: Uint8Array) => void, log: Logger): Sockets {
+  const info = interfaceInfo(name);
+  const raw = RawIpSocket.open(name);
+  let arp: PacketSocket;
+  try {
+    arp = PacketSocket.open(name);
+  } catch (err) {
+    void raw.close();
+    throw err;
+  }
+  const loop = raw.receiveLoop((p) => onPacket(p.bytes)).catch((err) => {
+    log.error(`receive loop on ${name} failed: ${String(err)}`);
+  });
+  return { info, raw, arp, loop };
+}
+
+async function closeSockets(s: Sockets): Promise<void> {
+  await s.raw.close();
+  await s.arp.close();
+  await s.loop;
 }
 
 /** Effects backed by the host: performance.now(), precise timers, raw sockets, `ip addr`. */
@@ -72,46 +103,53 @@ export function realEffects(log: Logger): Effects {
     setTimer: (delayMs, fn) => timers.setTimer(delayMs, fn),
     clearTimer: (id) => timers.clearTimer(id),
     openInterface(name, onPacket): Promise<InterfacePort> {
-      let raw: RawIpSocket;
-      let arp: PacketSocket;
-      let info;
+      let sockets: Sockets;
       try {
-        info = interfaceInfo(name);
-        raw = RawIpSocket.open(name);
+        sockets = openSockets(name, onPacket, log);
       } catch (err) {
         return Promise.reject(describe(name, err));
       }
-      try {
-        arp = PacketSocket.open(name);
-      } catch (err) {
-        void raw.close();
-        return Promise.reject(describe(name, err));
-      }
-      if (!info.up) log.warn(`interface ${name} is down`);
-      const loop = raw.receiveLoop((p) => onPacket(p.bytes)).catch((err) => {
-        log.error(`receive loop on ${name} failed: ${String(err)}`);
-      });
+      if (!sockets.info.up) log.warn(`interface ${name} is down`);
       let closed: Promise<void> | null = null;
-      return Promise.resolve({
+      const port: InterfacePort = {
         name,
-        mac: info.mac,
-        primaryIp: info.primaryIp,
-        sendAdvert: (packet) => raw.send(packet),
-        drainReceived: () => void raw.drainNow(),
-        sendFrames: (frames) => {
-          for (const f of frames) arp.send(f);
+        get mac() {
+          return sockets.info.mac;
         },
-        close: () =>
-          closed ??= (async () => {
-            await raw.close();
-            await arp.close();
-            await loop;
-          })(),
-      });
+        get primaryIp() {
+          return sockets.info.primaryIp;
+        },
+        sendAdvert: (packet) => sockets.raw.send(packet),
+        drainReceived: () => void sockets.raw.drainNow(),
+        sendFrames: (frames) => {
+          for (const f of frames) sockets.arp.send(f);
+        },
+        rebindIfMoved: () => {
+          if (closed) return "same";
+          let index: number;
+          try {
+            index = interfaceIndex(name);
+          } catch {
+            return "missing";
+          }
+          if (index === sockets.raw.ifindex) return "same";
+          // the interface was deleted and re-created: the sockets still name the old index
+          const old = sockets;
+          sockets = openSockets(name, onPacket, log);
+          void closeSockets(old);
+          return "rebound";
+        },
+        close: () => closed ??= closeSockets(sockets),
+      };
+      return Promise.resolve(port);
     },
     addVips: async (list, dev) => outcome(await batcher.add(list, dev)),
     removeVips: async (list, dev) => outcome(await batcher.remove(list, dev)),
     presentVips: (list, dev) => vips.present(list, dev),
+    probeVipTool: async () => {
+      const r = await denoCommandRunner(["ip", "-batch", "-", "-force"], "");
+      return r.code === 0 ? { ok: true } : { ok: false, stderr: r.stderr || `exit ${r.code}` };
+    },
     linkRunning: (name) => {
       try {
         return interfaceInfo(name).running;

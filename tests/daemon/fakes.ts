@@ -35,6 +35,12 @@ export class FakeHost implements Effects {
   gate: Promise<void> | null = null;
   permissionDenied = false;
   receivers = new Map<string, (p: Uint8Array) => void>();
+  /** interfaces whose sends fail (a deleted interface, a firewall), with the error text */
+  sendFails = new Map<string, string>();
+  /** interface name -> its index; bump it to model a deleted and re-created interface */
+  ifindex = new Map<string, number>();
+  /** `ip -batch -` probe outcome (see Effects.probeVipTool) */
+  vipToolWorks = true;
   /** packets the "kernel" holds for an interface, not yet handed over (see {@link queue}) */
   queued = new Map<string, Uint8Array[]>();
   closed: string[] = [];
@@ -79,13 +85,30 @@ export class FakeHost implements Effects {
       );
     }
     this.receivers.set(name, onPacket);
+    let boundIndex = this.ifindex.get(name) ?? 1;
+    const failure = () => {
+      const stale = (this.ifindex.get(name) ?? 1) !== boundIndex;
+      const why = stale ? "sendto: No such device" : this.sendFails.get(name);
+      if (why !== undefined) throw new Error(why);
+    };
     return Promise.resolve({
       name,
       mac: new Uint8Array([2, 0, 0, 0, 0, 0xa]),
       primaryIp: ip,
-      sendAdvert: (packet) => void this.adverts.push({ iface: name, at: this.nowMs, packet }),
+      sendAdvert: (packet) => {
+        failure();
+        this.adverts.push({ iface: name, at: this.nowMs, packet });
+      },
       sendFrames: (frames) => {
+        failure();
         for (const frame of frames) this.frames.push({ iface: name, at: this.nowMs, frame });
+      },
+      rebindIfMoved: () => {
+        if (!this.interfaces.has(name)) return "missing";
+        const now = this.ifindex.get(name) ?? 1;
+        if (now === boundIndex) return "same";
+        boundIndex = now;
+        return "rebound";
       },
       drainReceived: () => {
         const list = this.queued.get(name) ?? [];
@@ -130,6 +153,9 @@ export class FakeHost implements Effects {
   }
   removeVips(vips: VipConfig[], dev: string): Promise<VipOutcome> {
     return this.#vipRun("remove", vips, dev);
+  }
+  probeVipTool(): Promise<VipOutcome> {
+    return Promise.resolve(this.vipToolWorks ? { ok: true } : { ok: false, stderr: "ip: failing" });
   }
   presentVips(vips: VipConfig[], dev: string): Promise<boolean[]> {
     const set = this.addresses.get(dev) ?? new Set();
@@ -190,7 +216,12 @@ export class WatchingHost extends FakeHost {
  * logging at debug level into `lines`; a reload reads what `reloadText()` returns then (default:
  * `text` again).
  */
-export async function bootDaemon(host: FakeHost, text: string, reloadText?: () => string) {
+export async function bootDaemon(
+  host: FakeHost,
+  text: string,
+  reloadText?: () => string,
+  opts: { vipFailTimeoutMs?: number } = {},
+) {
   const lines: string[] = [];
   const groups: GroupChange[] = [];
   const logger = new Logger({ level: "debug", format: "text", sink: (l) => lines.push(l) });
@@ -204,6 +235,7 @@ export async function bootDaemon(host: FakeHost, text: string, reloadText?: () =
     loadConfig: () => Promise.resolve(parse(reloadText?.() ?? text)),
     pid: 1,
     onGroupTransition: (c) => groups.push(c),
+    vipFailTimeoutMs: opts.vipFailTimeoutMs,
   });
   return { daemon, lines, groups };
 }
