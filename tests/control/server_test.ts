@@ -334,3 +334,42 @@ Deno.test("vrrp status --watch redraws only when the reply changes", async () =>
     assert.match(frames[1], /ha-external: MASTER/);
   });
 });
+
+Deno.test("a flood of refused connections logs a bounded number of lines; the client says busy", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "vrrp-ctl-" });
+  const path = `${dir}/vrrp.sock`;
+  const logged: string[] = [];
+  const server = await startControlServer(path, new FakeDaemon(), (m) => logged.push(m), {
+    maxConnections: 2,
+  });
+  const held = [
+    await Deno.connect({ transport: "unix", path }),
+    await Deno.connect({ transport: "unix", path }),
+  ];
+  try {
+    // 500 connections over the limit, 50 at a time
+    let refused = 0;
+    for (let round = 0; round < 10; round++) {
+      await Promise.all(Array.from({ length: 50 }, async () => {
+        const c = await Deno.connect({ transport: "unix", path });
+        const got = await c.read(new Uint8Array(256));
+        if (got !== null) refused++;
+        c.close();
+      }));
+    }
+    assert.equal(refused, 500);
+    const refusals = logged.filter((l) => /refused \d+ connection/.test(l));
+    assert.equal(refusals.length, 1, refusals.join("\n"));
+    assert.match(refusals[0], /refused 1 connection\(s\): 2 already open \(1 refused since start/);
+    // a CLI request is told why, not "Broken pipe"
+    const reply = await controlRequest(path, { op: "status" });
+    assert.deepEqual(reply, {
+      ok: false,
+      error: "daemon busy: too many connections (limit 2)",
+    });
+  } finally {
+    for (const c of held) c.close();
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
