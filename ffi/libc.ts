@@ -183,6 +183,7 @@ export const SOCK_NONBLOCK = 0o4000;
 export const SOCK_CLOEXEC = 0o2000000;
 export const SOL_SOCKET = 1;
 export const SO_BINDTODEVICE = 25;
+export const SO_ATTACH_FILTER = 26;
 export const IPPROTO_IP = 0;
 export const IP_HDRINCL = 3;
 export const IP_MULTICAST_IF = 32;

@@ -3,6 +3,8 @@ import { OsError } from "../../ffi/errors.ts";
 import { LinkMonitor } from "../../ffi/netlink_link.ts";
 import { interfaceIndex, interfaceInfo } from "../../ffi/netif.ts";
 import { PacketSocket } from "../../ffi/packet_socket.ts";
+import { ipv4ProtocolFromSourceFilter } from "../../ffi/bpf.ts";
+import { ETH_P_IP } from "../../ffi/libc.ts";
 import { sleepMicros } from "../../ffi/sleep.ts";
 import { RawIpSocket } from "../../ffi/raw_socket.ts";
 import { hostAddresses, VipBatcher } from "../vip/batcher.ts";
@@ -40,8 +42,44 @@ interface Sockets {
   info: ReturnType<typeof interfaceInfo>;
   raw: RawIpSocket;
   arp: PacketSocket;
+  /** sees adverts claiming our own address (see ownSourceWatch) */
+  own: PacketSocket | null;
   loop: Promise<void>;
 }
+
+/**
+ * A packet socket that receives only VRRP packets claiming `primaryIp` as their source. The
+ * kernel drops such packets as martians before the raw socket sees them, so without this an
+ * advert spoofing our address (or a second host with our address) would leave no trace; with
+ * it, the instance counts and logs it (`ownAdvert`). Null when it cannot be opened.
+ */
+function ownSourceWatch(
+  name: string,
+  primaryIp: string | null,
+  onPacket: (p: Uint8Array) => void,
+  log: Logger,
+): { socket: PacketSocket; loop: Promise<void> } | null {
+  if (primaryIp === null) return null;
+  let socket: PacketSocket;
+  try {
+    socket = PacketSocket.open(name, {
+      protocol: ETH_P_IP,
+      receive: true,
+      filter: ipv4ProtocolFromSourceFilter(IPPROTO_VRRP, primaryIp),
+    });
+  } catch (err) {
+    log.warn(`cannot watch for adverts claiming our address on ${name}: ${String(err)}`);
+    return null;
+  }
+  const loop = socket.receiveLoop((p) => {
+    if (p.bytes.length > ETHERNET_HEADER_BYTES) onPacket(p.bytes.subarray(ETHERNET_HEADER_BYTES));
+  }).catch((err) => log.error(`own-address watch on ${name} failed: ${String(err)}`));
+  return { socket, loop };
+}
+
+const ETHERNET_HEADER_BYTES = 14;
+/** IP protocol number of VRRP */
+const IPPROTO_VRRP = 112;
 
 /** Opens the raw and packet sockets on `name` now (throws OsError); receiving starts at once. */
 function openSockets(name: string, onPacket: (p: Uint8Array) => void, log: Logger): Sockets {
@@ -54,15 +92,18 @@ function openSockets(name: string, onPacket: (p: Uint8Array) => void, log: Logge
     void raw.close();
     throw err;
   }
-  const loop = raw.receiveLoop((p) => onPacket(p.bytes)).catch((err) => {
+  const rawLoop = raw.receiveLoop((p) => onPacket(p.bytes)).catch((err) => {
     log.error(`receive loop on ${name} failed: ${String(err)}`);
   });
-  return { info, raw, arp, loop };
+  const own = ownSourceWatch(name, info.primaryIp, onPacket, log);
+  const loop = Promise.all([rawLoop, own?.loop]).then(() => {});
+  return { info, raw, arp, own: own?.socket ?? null, loop };
 }
 
 async function closeSockets(s: Sockets): Promise<void> {
   await s.raw.close();
   await s.arp.close();
+  await s.own?.close();
   await s.loop;
 }
 

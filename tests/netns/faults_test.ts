@@ -17,6 +17,9 @@ import assert from "node:assert/strict";
 import { testWith } from "../_support/env.ts";
 import type { InstanceStatus } from "../../lib/control/types.ts";
 import { Lab, type LabProcess } from "./lab.ts";
+import { inNetns } from "../../ffi/netns.ts";
+import { RawIpSocket } from "../../ffi/raw_socket.ts";
+import { encodeIpv4Packet } from "../../lib/vrrp/packet.ts";
 import { daemonDenoCmd, vrrpCli, vrrpStatus, waitUntil } from "./peers.ts";
 
 const NEEDS = { root: true, commands: ["ip", "tshark", "mkfifo"] };
@@ -201,6 +204,53 @@ testWith(
       const cap = await captureAdverts(lab, "b", lab.ip("a"));
       procs.push(cap.process);
 
+      await t.step(
+        "every drop counted: adverts claiming A's address, 1-byte messages",
+        async () => {
+          // from B: three adverts with A's source (the kernel drops them as martians before the
+          // raw socket; the own-address watch sees them) and three 1-byte VRRP messages
+          const spoofed = encodeIpv4Packet({
+            vrid: 51,
+            priority: 200,
+            advertIntervalSec: 1,
+            authType: 0,
+            authData: new Uint8Array(8),
+            addresses: [`${lab.subnet.base}.250`],
+          }, { source: lab.ip("a") });
+          const tiny = encodeIpv4Packet({
+            vrid: 51,
+            priority: 100,
+            advertIntervalSec: 1,
+            authType: 0,
+            authData: new Uint8Array(8),
+            addresses: [],
+          }, { source: lab.ip("b") }).slice(0, 21);
+          const sock = inNetns(lab.ns("b"), () => RawIpSocket.open("eth0"));
+          try {
+            for (let i = 0; i < 3; i++) {
+              sock.send(spoofed);
+              sock.send(tiny);
+            }
+          } finally {
+            await sock.close();
+          }
+          await waitUntil(
+            "A to count them",
+            async () => {
+              const st = await vrrpStatus(lab, "a", tmp);
+              const inst = st.instances.find((i) => i.name === "VI_51");
+              return inst?.drops.ownAdvert === 3 && st.interfaceDrops?.eth0?.truncated === 3;
+            },
+            5000,
+            { describe: async () => JSON.stringify(await vrrpStatus(lab, "a", tmp)) },
+          );
+          // and neither moved A: a spoofed priority 200 was not taken for a better master
+          assert.equal(await stateOf(lab, "a", tmp), "master");
+          assert.match(a.stdout() + a.stderr(), /dropped packet: ownAdvert/);
+          assert.match(a.stdout() + a.stderr(), /dropped packet: truncated/);
+        },
+      );
+
       await t.step("hostile configs through reload: refused, no gap in A's adverts", async () => {
         const hostile = await hostileConfigs(tmp);
         const from = Date.now();
@@ -325,6 +375,7 @@ exec /usr/sbin/ip "$@"
             ms < timeoutSec * 1000 + 2000,
             `B took over ${ms.toFixed(0)} ms after A's mastery`,
           );
+          console.log(`    B holds the VIP again ${ms.toFixed(0)} ms after A became master`);
           const st: InstanceStatus = await instanceOf(lab, "a", tmp);
           assert.equal(st.vipGiveWays, 1);
           assert.match(st.lastTransition?.reason ?? "", /vipsNotConfigured/);
