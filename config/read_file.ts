@@ -32,7 +32,7 @@ export function fileKind(path: string): FileKind {
   return "unreadable";
 }
 
-/** A read file, or why it was not read (phrased for a diagnostic). */
+/** A read file, or why it was not read (phrased to follow "cannot read PATH: "). */
 export type ReadOutcome =
   | { ok: true; bytes: Uint8Array }
   | { ok: false; error: string; tooLarge?: boolean };
@@ -43,19 +43,19 @@ export type ReadOutcome =
  */
 export function readRegularFileSync(path: string, maxBytes: number): ReadOutcome {
   const kind = fileKind(path);
-  if (kind === "missing") return { ok: false, error: `"${path}": no such file` };
+  if (kind === "missing") return { ok: false, error: "no such file" };
   if (kind !== "file") {
-    return { ok: false, error: `"${path}" is a ${kind}, not a regular file; not reading it` };
+    return { ok: false, error: `it is a ${kind}, not a regular file; not reading it` };
   }
   let f: Deno.FsFile;
   try {
     f = Deno.openSync(path, { read: true });
   } catch (err) {
-    return { ok: false, error: `"${path}": ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, error: err instanceof Error ? err.message : String(err) };
   }
   try {
     // fstat the open file too: the path may have been swapped between stat and open
-    if (!f.statSync().isFile) return { ok: false, error: `"${path}" is not a regular file` };
+    if (!f.statSync().isFile) return { ok: false, error: "it is not a regular file" };
     // read one byte past the limit to tell "exactly the limit" from "more"
     const buf = new Uint8Array(Math.min(maxBytes + 1, 64 * 1024));
     const chunks: Uint8Array[] = [];
@@ -67,7 +67,7 @@ export function readRegularFileSync(path: string, maxBytes: number): ReadOutcome
       if (total > maxBytes) {
         return {
           ok: false,
-          error: `"${path}" is larger than ${maxBytes} bytes; not reading it`,
+          error: `it is larger than ${maxBytes} bytes; not reading it`,
           tooLarge: true,
         };
       }
@@ -81,7 +81,7 @@ export function readRegularFileSync(path: string, maxBytes: number): ReadOutcome
     }
     return { ok: true, bytes };
   } catch (err) {
-    return { ok: false, error: `"${path}": ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, error: err instanceof Error ? err.message : String(err) };
   } finally {
     f.close();
   }

@@ -124,7 +124,7 @@ export async function runDecode(
     // as `check` does: a FIFO would block and /dev/zero never ends (pipe a FIFO through "-")
     const r = readRegularFileSync(file, MAX_CAPTURE_BYTES);
     if (!r.ok) {
-      console.error(`vrrp decode: ${r.error}`);
+      console.error(`vrrp decode: cannot read ${file}: ${r.error}`);
       return EXIT_FAILURE;
     }
     bytes = r.bytes;

@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { runCheck } from "../../lib/cli/check.ts";
-import { parseConfigText } from "../../config/load.ts";
-import { MAX_CONFIG_FILES } from "../../config/lexer.ts";
+import { loadConfig, parseConfigText } from "../../config/load.ts";
+import { MAX_CONFIG_FILES, MAX_FILE_BYTES } from "../../config/lexer.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -150,6 +150,24 @@ Deno.test("vrrp check -f FIFO and vrrp decode FIFO refuse without opening it", a
       assert.equal(out.code, 1);
       assert.match(err, /is a (fifo|character device), not a regular file/);
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an included file over the byte limit is refused, not read", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "vrrp-bounds-" });
+  try {
+    await Deno.writeTextFile(`${dir}/big.conf`, "!".repeat(MAX_FILE_BYTES + 1));
+    await Deno.writeTextFile(`${dir}/main.conf`, "global_defs {\n}\ninclude big.conf\n");
+    const r = await loadConfig(`${dir}/main.conf`, { configId: "h" });
+    assert.ok(
+      r.diagnostics.some((d) =>
+        d.line === 3 && d.col === 9 &&
+        /cannot read include file ".*big\.conf": it is larger than \d+ bytes/.test(d.message)
+      ),
+      JSON.stringify(r.diagnostics),
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
