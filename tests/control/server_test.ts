@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { startControlServer } from "../../lib/control/server.ts";
 import { controlRequest } from "../../lib/control/client.ts";
 import { ControlError } from "../../lib/control/errors.ts";
-import { runStatus } from "../../lib/cli/status.ts";
+import { renderStatus, runStatus } from "../../lib/cli/status.ts";
 import { runAdmin } from "../../lib/cli/admin.ts";
 import { FakeDaemon } from "./_fake.ts";
 
@@ -372,4 +372,39 @@ Deno.test("a flood of refused connections logs a bounded number of lines; the cl
     await server.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("vrrp status shows send errors, give-ways and interface drops when there are any", () => {
+  const text = renderStatus({
+    ok: true,
+    version: 1,
+    pid: 7,
+    configFile: "c.conf",
+    startedAt: "2026-01-01T00:00:00.000Z",
+    instances: [{
+      name: "vi1",
+      interface: "eth0",
+      vrid: 1,
+      state: "fault",
+      adminDown: false,
+      basePriority: 100,
+      effectivePriority: 100,
+      priorityAdjustments: [],
+      masterIp: null,
+      vips: [],
+      lastTransition: null,
+      advertsSent: 9,
+      advertsReceived: 0,
+      drops: { ownAdvert: 3 },
+      splitBrain: null,
+      sendErrors: 4,
+      lastSendError: "advert: sendto: No such device",
+      vipGiveWays: 1,
+    }],
+    interfaceDrops: { eth0: { truncated: 2 }, eth1: {} },
+  });
+  assert.match(text, /SEND ERRORS {2}4 \(last: advert: sendto: No such device\)/);
+  assert.match(text, /gave way {5}1 time\(s\): VIPs not configured in time/);
+  assert.match(text, /drops {8}ownAdvert 3/);
+  assert.match(text, /dropped before any instance.*\n {2}eth0 {9}truncated 2$/);
 });
