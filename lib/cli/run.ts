@@ -1,7 +1,9 @@
 /**
  * `vrrp run`: the daemon in the foreground, systemd-friendly. Refuses to start (exit 1, one clear
- * line) before touching the host when privileges, interfaces or the config are wrong. SIGTERM and
- * SIGINT stop it cleanly (exit 0); SIGHUP reloads the config.
+ * line) before touching the host when privileges, the config or an existing interface are wrong
+ * (a missing interface only keeps its instances in FAULT until it appears), and with exit 5 when
+ * another daemon runs on the same control socket. SIGTERM and SIGINT stop it cleanly (exit 0);
+ * SIGHUP reloads the config.
  */
 import { formatDiagnostic } from "../../config/diagnostics.ts";
 import { hasErrors, loadConfig } from "../../config/load.ts";
