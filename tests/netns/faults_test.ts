@@ -115,7 +115,6 @@ function largestGap(times: number[], fromMs: number, toMs: number): number {
 
 /** Deletes `node`'s eth0 (both veth ends) and makes it again, as lab.ts builds it. */
 async function recreateLink(lab: Lab, node: string): Promise<void> {
-  const sw = lab.ns("sw");
   const port = lab.port(node);
   await lab.must("sw", ["ip", "link", "del", port]);
   await lab.must("sw", [
@@ -142,7 +141,6 @@ async function recreateLink(lab: Lab, node: string): Promise<void> {
     "eth0",
   ]);
   await lab.must(node, ["ip", "link", "set", "eth0", "up"]);
-  void sw;
 }
 
 /** The diagnostic each hostile config must be refused with. */
@@ -255,13 +253,10 @@ testWith(
         const hostile = await hostileConfigs(tmp);
         const from = Date.now();
         for (const [what, file] of Object.entries(hostile)) {
-          await Deno.copyFile(file, confA).catch(async () => {
-            // fan-out's files include each other by relative name: write the text instead
-            await Deno.writeTextFile(confA, await Deno.readTextFile(file));
-          });
-          if (what === "fan-out") {
-            await Deno.writeTextFile(confA, `include ${tmp}/f0.conf\n`);
-          }
+          // the running daemon's own file now holds the hostile text (fan-out's files include
+          // each other by relative name, so it is included from where it lies)
+          const text = what === "fan-out" ? `include ${file}\n` : await Deno.readTextFile(file);
+          await Deno.writeTextFile(confA, text);
           const t0 = performance.now();
           const r = await vrrpCli(lab, "a", ["reload", "--socket", `${tmp}/a.sock`]);
           const ms = performance.now() - t0;
@@ -353,12 +348,11 @@ exec /usr/sbin/ip "$@"
           });
           procs.push(a2);
           // A preempts (150 > 100), cannot add the VIP, and gives way
-          const aMaster = await waitUntil(
+          await waitUntil(
             "A to preempt",
             async () => (await stateOf(lab, "a", tmp)) === "master",
             15_000,
           );
-          void aMaster;
           const t0 = performance.now();
           const ms = await waitUntil(
             "B to hold the VIP again and A to be in FAULT",
