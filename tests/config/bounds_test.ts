@@ -172,3 +172,17 @@ Deno.test("an included file over the byte limit is refused, not read", async () 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("include brace alternatives that double with each brace stop at the file bound", () => {
+  const path = "/nonexistent/" + "{a,b}".repeat(40) + ".conf";
+  const t0 = performance.now();
+  const r = parseConfigText(`include ${path}\n`, "braces.conf", "keepalived", { configId: "h" });
+  assert.ok(performance.now() - t0 < 2000);
+  assert.ok(
+    r.diagnostics.some((d) =>
+      d.line === 1 && d.col === 9 &&
+      new RegExp(`names more than ${MAX_CONFIG_FILES} files`).test(d.message)
+    ),
+    JSON.stringify(r.diagnostics),
+  );
+});
