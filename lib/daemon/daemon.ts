@@ -95,6 +95,8 @@ export class Daemon implements DaemonApi {
   #syncGroups: SyncGroupConfig[];
   #stopping: Promise<void> | null = null;
   #interfaceTimer: number | null = null;
+  /** instances being restarted on an interface that appeared: their stop is not reported */
+  readonly #quietStops = new Set<string>();
 
   private constructor(config: Config, opts: DaemonOptions) {
     this.#opts = opts;
@@ -253,10 +255,16 @@ export class Daemon implements DaemonApi {
     entry.port = port;
     entry.missing = false;
     this.#log.info(`interface ${name} appeared: starting ${cfgs.map((c) => c.name).join(", ")}`);
-    // restarted: their parameters (the advert source) come from the interface
+    // restarted: their parameters (the advert source) come from the interface; the stop of an
+    // instance that never ran is no transition for hooks (no notify STOP)
     for (const cfg of cfgs) {
       const down = this.#instances.get(cfg.name)?.adminDown ?? false;
-      await this.#stopInstance(cfg.name);
+      this.#quietStops.add(cfg.name);
+      try {
+        await this.#stopInstance(cfg.name);
+      } finally {
+        this.#quietStops.delete(cfg.name);
+      }
       this.#startInstance(cfg, down);
     }
   }
@@ -337,6 +345,7 @@ export class Daemon implements DaemonApi {
    * then role following: the group's other members are asked to follow an own-election change.
    */
   #onTransition(t: TransitionInfo): void {
+    if (this.#quietStops.has(t.cfg.name)) return;
     this.#opts.onTransition?.(t);
     const roleOf = (n: string) => this.#instances.get(n)?.role;
     const changes = this.#groups.update(t.cfg.name, roleOf, this.#stopping !== null);

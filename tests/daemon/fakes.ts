@@ -224,6 +224,7 @@ export async function bootDaemon(
 ) {
   const lines: string[] = [];
   const groups: GroupChange[] = [];
+  const transitions: string[] = [];
   const logger = new Logger({ level: "debug", format: "text", sink: (l) => lines.push(l) });
   const parse = (t: string) => parseConfigText(t, "test.conf", "keepalived", { configId: "x" });
   const loaded = parse(text);
@@ -235,7 +236,8 @@ export async function bootDaemon(
     loadConfig: () => Promise.resolve(parse(reloadText?.() ?? text)),
     pid: 1,
     onGroupTransition: (c) => groups.push(c),
+    onTransition: (t) => transitions.push(`${t.cfg.name} ${t.from} -> ${t.to}`),
     vipFailTimeoutMs: opts.vipFailTimeoutMs,
   });
-  return { daemon, lines, groups };
+  return { daemon, lines, groups, transitions };
 }

@@ -146,7 +146,7 @@ Deno.test("an interface missing at start: its instance waits in FAULT and starts
     "virtual_router_id 1",
     "virtual_router_id 2",
   ).replace("10.0.0.1", "10.0.7.1");
-  const { daemon, lines } = await bootDaemon(host, conf);
+  const { daemon, lines, transitions } = await bootDaemon(host, conf);
   assert.ok(lines.some((l) => /interface eth7 does not exist: vi2 stay in FAULT/.test(l)));
   await host.advance(MASTER_DOWN_MS + 10);
   assert.equal((await vi(daemon, "vi1")).state, "master");
@@ -157,5 +157,11 @@ Deno.test("an interface missing at start: its instance waits in FAULT and starts
   const st = await vi(daemon, "vi2");
   assert.equal(st.state, "master");
   assert.equal(st.masterIp, "10.0.7.9", "the advert source comes from the interface that appeared");
+  // hooks (notify) saw FAULT, then the new start: no STOP for the instance that never ran
+  assert.deepEqual(transitions.filter((t) => t.startsWith("vi2")), [
+    "vi2 initialize -> fault",
+    "vi2 initialize -> backup",
+    "vi2 backup -> master",
+  ]);
   await daemon.shutdown();
 });
