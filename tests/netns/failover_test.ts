@@ -52,10 +52,12 @@ testWith(
       });
 
       await t.step("(2) A's link down, daemon killed -9: B holds all four in time", async () => {
-        await lab.linkDown("a");
+        // killed first: a daemon that saw its link go down would resign and remove its VIPs
+        // (an `ip` it started outlives it), and there would be no leftovers for step (4)
         const t0 = performance.now();
         a.kill("SIGKILL");
         await a.status;
+        await lab.linkDown("a");
         const ms = await waitUntil(
           "B to hold all four VIPs",
           async () => sameSet((await placement(lab, ["b"])).b, ALL_VIPS),
