@@ -77,6 +77,12 @@ export interface InstanceStatus {
   adverts?:
     | { mode: "multicast"; source: string; group: string }
     | { mode: "unicast"; source: string; checkSource: boolean; peers: PeerStatus[] };
+  /** failed sends (adverts and gratuitous ARP) since start; 3 in a row mean FAULT */
+  sendErrors?: number;
+  /** the last failed send, e.g. `advert: sendto: No such device (ENODEV, errno 19)` */
+  lastSendError?: string | null;
+  /** times this instance, as master, gave way because its VIPs could not be configured in time */
+  vipGiveWays?: number;
 }
 
 export interface StatusReply {
@@ -86,6 +92,11 @@ export interface StatusReply {
   configFile: string;
   startedAt: string;
   instances: InstanceStatus[];
+  /**
+   * packets dropped on an interface before any instance could own them (too short to carry a
+   * VRID, or a VRID nobody here runs), by interface and reason. Absent from older daemons.
+   */
+  interfaceDrops?: Record<string, DropCounters>;
 }
 
 export type Reply =

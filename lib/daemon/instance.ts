@@ -42,6 +42,33 @@ export const VIP_BACKGROUND_RETRY_MIN_MS = 1000;
 /** ...up to this. They go on while the role still wants the change and nothing newer is queued. */
 export const VIP_BACKGROUND_RETRY_MAX_MS = 30_000;
 
+/**
+ * Consecutive failed sends (adverts or gratuitous ARP) after which the instance steps back to
+ * FAULT: a master that cannot send is not a master (OpenBSD CARP demotes itself on send errors).
+ */
+export const SEND_FAULT_AFTER_ERRORS = 3;
+/** After a send fault, this many sends in a row must succeed before one failure is tolerated again. */
+export const SEND_RECOVER_SUCCESSES = 3;
+/** A self-raised fault (sends, VIPs) is retried this long after it was raised, doubling... */
+export const SELF_FAULT_RETRY_MIN_MS = 2000;
+/** ...up to this, until the instance has worked again. */
+export const SELF_FAULT_RETRY_MAX_MS = 60_000;
+/**
+ * Default time a master may go on without its VIPs configured (`ip` failing, missing or hung)
+ * before it gives way (FAULT) to a backup that can serve; `vrrp run --vip-fail-timeout`.
+ */
+export const DEFAULT_VIP_FAIL_TIMEOUT_MS = 5000;
+
+/** The reasons of the faults an instance raises itself (beside tracking's). */
+const SEND_FAULT = "sendFailed";
+const VIP_FAULT = "vipsNotConfigured";
+
+/** A fault the instance raised itself: the FSM's reason string and the retry that may clear it. */
+interface SelfFault {
+  reason: string;
+  timer: number | null;
+}
+
 /** What an instance needs from the daemon around it. */
 export interface InstanceDeps {
   effects: Effects;
@@ -54,6 +81,8 @@ export interface InstanceDeps {
   onTransition?: (t: TransitionInfo) => void;
   /** where adverts go (default: the family's multicast group from our primary address) */
   wire?: WireAddresses;
+  /** how long a master may lack its VIPs before it gives way (default DEFAULT_VIP_FAIL_TIMEOUT_MS) */
+  vipFailTimeoutMs?: number;
 }
 
 /** One role change, as hooks see it. */
@@ -93,6 +122,22 @@ export class InstanceRuntime {
   #vipError: string | null = null;
   #vipRetryTimer: number | null = null;
   #stopped = false;
+  /** every failed send since start (adverts and gratuitous ARP) */
+  #sendErrors = 0;
+  #lastSendError: string | null = null;
+  /** failed sends in a row, and successful ones in a row */
+  #sendErrorStreak = 0;
+  #sendOkStreak = 0;
+  /** after a send fault: until SEND_RECOVER_SUCCESSES sends succeed, one failure faults again */
+  #sendProbation = false;
+  /** how many times a master gave way because its VIPs could not be configured */
+  #vipGiveWays = 0;
+  /** whether the last queued add fully succeeded */
+  #vipAddOk = false;
+  #vipGiveWayTimer: number | null = null;
+  readonly #selfFaults = new Map<string, SelfFault>();
+  /** the next retry delay per self-fault kind (doubles while the fault keeps coming back) */
+  readonly #selfRetryMs = new Map<string, number>();
 
   constructor(cfg: InstanceConfig, params: InstanceParams, deps: InstanceDeps) {
     this.#cfg = cfg;
@@ -204,6 +249,10 @@ export class InstanceRuntime {
     this.#stopped = true;
     this.#deps.scheduler.set(this, null);
     this.#cancelVipRetry();
+    this.#cancelVipGiveWay();
+    for (const f of this.#selfFaults.values()) {
+      if (f.timer !== null) this.#deps.effects.clearTimer(f.timer);
+    }
     // whatever the FSM decided, never leave our addresses behind
     if (this.#lastQueued === "add" || (this.#lastQueued === null && this.#vipsPresent)) {
       this.#queueVips("remove");
@@ -289,6 +338,9 @@ export class InstanceRuntime {
       advertsReceived: this.#advertsReceived,
       drops: { ...this.#drops.counts },
       vipError: this.#vipError,
+      sendErrors: this.#sendErrors,
+      lastSendError: this.#lastSendError,
+      vipGiveWays: this.#vipGiveWays,
       splitBrain: sb === null ? null : {
         peer: sb.peer,
         priority: sb.priority,
@@ -381,8 +433,11 @@ export class InstanceRuntime {
     const targets: WireAddresses[] = u === null
       ? [this.#wire]
       : u.peers.map((p) => ({ ...this.#wire, dst: p.address }));
+    // unicast with no peer left: nothing to send, so nothing failed
+    if (targets.length === 0) return;
     const hopLimit = u === null ? VRRP_TTL : this.#cfg.unicastTtl ?? VRRP_TTL;
     let sent = 0;
+    const failed: string[] = [];
     for (const to of targets) {
       try {
         // per destination: the VRRPv3 checksum covers it (RFC 5798 §5.2.8)
@@ -391,11 +446,18 @@ export class InstanceRuntime {
         sent++;
       } catch (err) {
         const why = err instanceof Error ? err.message : String(err);
-        this.log.error(`sending advert to ${to.dst} failed: ${why}`);
+        failed.push(u === null ? why : `to ${to.dst}: ${why}`);
       }
     }
     this.#advertsSent += sent;
-    if (sent === 0) return;
+    // a round counts as failed only when no destination could be sent to: one unreachable
+    // unicast peer must not take the VIPs from the others (it is counted and logged below)
+    if (sent === 0) {
+      this.#sendFailed("advert", failed.join("; "));
+      return;
+    }
+    for (const f of failed) this.#sendPartlyFailed("advert", f);
+    this.#sendSucceeded();
     if (advert.priority === 0) this.log.info("sent priority-0 advert (resigning)");
     // once a second per instance: build the line only when it is written
     else if (this.log.enabled("debug")) this.log.debug(`sent advert priority ${advert.priority}`);
@@ -407,12 +469,138 @@ export class InstanceRuntime {
       // keepalived announces the excluded addresses too
       const addresses = [...this.params.vips, ...this.cfg.excludedVips.map((v) => v.address)];
       this.#deps.port.sendFrames(garpFrames(this.#deps.port.mac, addresses, repeat));
+      this.#sendSucceeded();
       this.log.debug(`sent gratuitous ARP (${why}) x${Math.max(1, repeat)}`);
     } catch (err) {
-      this.log.error(
-        `sending gratuitous ARP failed: ${err instanceof Error ? err.message : String(err)}`,
-      );
+      this.#sendFailed("gratuitous ARP", err);
     }
+  }
+
+  // --- faults the instance raises itself -------------------------------------------------------
+
+  #sendSucceeded(): void {
+    this.#sendErrorStreak = 0;
+    this.#sendOkStreak++;
+    if (this.#sendProbation && this.#sendOkStreak >= SEND_RECOVER_SUCCESSES) {
+      this.#sendProbation = false;
+      this.#selfRetryMs.delete(SEND_FAULT);
+      this.log.info(`sending works again (${this.#sendOkStreak} sends in a row)`);
+    }
+  }
+
+  /** One destination of a send round failed while others worked: counted, not a fault. */
+  #sendPartlyFailed(what: string, message: string): void {
+    this.#sendErrors++;
+    this.#lastSendError = `${what}: ${message}`;
+    this.log.error(`sending ${what} failed: ${message}`);
+  }
+
+  /** Counts a failed send; enough of them in a row (one, on probation) raise the send fault. */
+  #sendFailed(what: string, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.#sendErrors++;
+    this.#sendErrorStreak++;
+    this.#sendOkStreak = 0;
+    this.#lastSendError = `${what}: ${message}`;
+    // the first of a run is an error line; the rest are counted (status) and logged at debug
+    if (this.#sendErrorStreak === 1) this.log.error(`sending ${what} failed: ${message}`);
+    else this.log.debug(`sending ${what} failed (${this.#sendErrorStreak} in a row): ${message}`);
+    const limit = this.#sendProbation ? 1 : SEND_FAULT_AFTER_ERRORS;
+    if (this.#sendErrorStreak < limit || this.#selfFaults.has(SEND_FAULT)) return;
+    this.#raiseSelfFault(
+      SEND_FAULT,
+      `${SEND_FAULT} (${this.#sendErrorStreak} sends in a row failed, last: ${message})`,
+    );
+  }
+
+  /**
+   * The daemon re-opened our interface's sockets (the interface came back with a new index):
+   * a send fault is cleared now instead of at its next retry.
+   */
+  portRebound(): void {
+    this.#sendErrorStreak = 0;
+    const f = this.#selfFaults.get(SEND_FAULT);
+    if (f) this.#clearSelfFault(SEND_FAULT, "the interface's sockets were re-opened");
+  }
+
+  /**
+   * Raises a fault of our own. Deferred to a microtask: it is decided while an earlier step's
+   * actions still run, and stepping the FSM from inside them would run its actions out of order.
+   */
+  #raiseSelfFault(kind: string, reason: string): void {
+    const f: SelfFault = { reason, timer: null };
+    this.#selfFaults.set(kind, f);
+    this.log.error(`stepping back to FAULT: ${reason}`);
+    queueMicrotask(() => {
+      if (this.#selfFaults.get(kind) !== f) return;
+      this.feed({ type: "faultRaised", reason });
+      this.#armSelfFaultRetry(kind, f);
+    });
+  }
+
+  #armSelfFaultRetry(kind: string, f: SelfFault): void {
+    if (this.#stopped) return;
+    const delay = this.#selfRetryMs.get(kind) ?? SELF_FAULT_RETRY_MIN_MS;
+    this.#selfRetryMs.set(kind, Math.min(delay * 2, SELF_FAULT_RETRY_MAX_MS));
+    f.timer = this.#deps.effects.setTimer(delay, () => {
+      f.timer = null;
+      void this.#retrySelfFault(kind, f);
+    });
+  }
+
+  /** Clears a self-raised fault when the cause looks gone; otherwise tries again later. */
+  async #retrySelfFault(kind: string, f: SelfFault): Promise<void> {
+    if (this.#stopped || this.#selfFaults.get(kind) !== f) return;
+    let why: string | null = null;
+    if (kind === SEND_FAULT) {
+      try {
+        const r = this.#deps.port.rebindIfMoved?.() ?? "same";
+        if (r !== "missing") why = r === "rebound" ? "sockets re-opened" : "retrying";
+      } catch (err) {
+        this.log.warn(`re-opening the interface's sockets failed: ${String(err)}`);
+      }
+    } else {
+      const probe = await (this.#deps.effects.probeVipTool?.() ?? Promise.resolve({ ok: true }));
+      if (probe.ok) why = "ip works again";
+      else this.log.warn(`ip still fails: ${probe.stderr.trim()}`);
+    }
+    if (this.#stopped || this.#selfFaults.get(kind) !== f) return;
+    if (why === null) this.#armSelfFaultRetry(kind, f);
+    else this.#clearSelfFault(kind, why);
+  }
+
+  #clearSelfFault(kind: string, why: string): void {
+    const f = this.#selfFaults.get(kind);
+    if (!f) return;
+    if (f.timer !== null) this.#deps.effects.clearTimer(f.timer);
+    this.#selfFaults.delete(kind);
+    if (kind === SEND_FAULT) {
+      this.#sendProbation = true;
+      this.#sendOkStreak = 0;
+      this.#sendErrorStreak = 0;
+    }
+    this.log.info(`rejoining after ${kind}: ${why}`);
+    this.feed({ type: "faultCleared", reason: f.reason });
+  }
+
+  /** A master wants its VIPs: unless they are configured within the timeout, it gives way. */
+  #armVipGiveWay(): void {
+    if (this.#vipGiveWayTimer !== null) return;
+    const ms = this.#deps.vipFailTimeoutMs ?? DEFAULT_VIP_FAIL_TIMEOUT_MS;
+    this.#vipGiveWayTimer = this.#deps.effects.setTimer(ms, () => {
+      this.#vipGiveWayTimer = null;
+      if (this.#stopped || this.#state.role !== "master" || this.#vipAddOk) return;
+      if (this.#selfFaults.has(VIP_FAULT)) return;
+      this.#vipGiveWays++;
+      const why = this.#vipError ?? "ip has not finished";
+      this.#raiseSelfFault(VIP_FAULT, `${VIP_FAULT} (for ${ms} ms: ${why})`);
+    });
+  }
+
+  #cancelVipGiveWay(): void {
+    if (this.#vipGiveWayTimer === null) return;
+    this.#deps.effects.clearTimer(this.#vipGiveWayTimer);
+    this.#vipGiveWayTimer = null;
   }
 
   /** Groups our VIPs (the excluded ones too: keepalived adds and removes them together) by device. */
@@ -429,6 +617,9 @@ export class InstanceRuntime {
     const generation = ++this.#vipGeneration;
     this.#lastQueued = op;
     this.#cancelVipRetry();
+    this.#vipAddOk = false;
+    if (op === "add") this.#armVipGiveWay();
+    else this.#cancelVipGiveWay();
     this.#chainVips(op, generation, VIP_ATTEMPTS, VIP_BACKGROUND_RETRY_MIN_MS);
   }
 
@@ -497,6 +688,11 @@ export class InstanceRuntime {
     if (allOk) this.#vipsPresent = op === "add";
     else if (op === "add") this.#vipsPresent = true; // partially there: a later stop removes them
     if (generation === this.#vipGeneration) {
+      if (allOk && op === "add") {
+        this.#vipAddOk = true;
+        this.#cancelVipGiveWay();
+        this.#selfRetryMs.delete(VIP_FAULT);
+      }
       if (allOk && this.#vipError !== null) this.log.info(`VIP ${op} succeeded after retries`);
       this.#vipError = allOk ? null : errors.join("; ");
     }
