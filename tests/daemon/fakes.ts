@@ -47,6 +47,8 @@ export class FakeHost implements Effects {
   receivers = new Map<string, (r: Received) => void>();
   /** interfaces whose sends fail (a deleted interface, a firewall), with the error text */
   sendFails = new Map<string, string>();
+  /** destinations (unicast peers, groups) whose sends fail, with the error text */
+  sendFailsTo = new Map<string, string>();
   /** interface name -> its index; bump it to model a deleted and re-created interface */
   ifindex = new Map<string, number>();
   /** `ip -batch -` probe outcome (see Effects.probeVipTool) */
@@ -124,6 +126,8 @@ export class FakeHost implements Effects {
       },
       send: (message, to) => {
         failure();
+        const why = this.sendFailsTo.get(to.dst);
+        if (why !== undefined) throw new Error(why);
         this.adverts.push({ iface: name, at: this.nowMs, message, to });
       },
       sendFrames: (frames) => {

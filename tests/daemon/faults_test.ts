@@ -165,3 +165,93 @@ Deno.test("an interface missing at start: its instance waits in FAULT and starts
   ]);
   await daemon.shutdown();
 });
+
+const UNICAST_CONF = CONF.replace(
+  "  advert_int 1\n",
+  "  advert_int 1\n  unicast_peer {\n    10.101.1.2\n    10.101.1.3\n  }\n",
+);
+
+Deno.test("unicast: one unreachable peer is counted, not a fault; no peer reachable is a send failure", async () => {
+  const host = new FakeHost();
+  const { daemon } = await bootDaemon(host, UNICAST_CONF);
+  await host.advance(MASTER_DOWN_MS + 10);
+  assert.equal((await vi(daemon)).state, "master");
+  host.sendFailsTo.set("10.101.1.2", "sendto: No route to host");
+  await host.advance((SEND_FAULT_AFTER_ERRORS + 2) * 1000);
+  let st = await vi(daemon);
+  assert.equal(st.state, "master", "the other peer still hears us");
+  assert.ok((st.sendErrors ?? 0) >= SEND_FAULT_AFTER_ERRORS + 2, `${st.sendErrors} send errors`);
+  assert.match(st.lastSendError ?? "", /advert: to 10\.101\.1\.2: sendto: No route to host/);
+  const toOther = host.adverts.filter((a) => a.to.dst === "10.101.1.3" && a.at > MASTER_DOWN_MS);
+  assert.ok(toOther.length >= SEND_FAULT_AFTER_ERRORS + 2);
+  // neither peer: a round with no destination sent to is one failed send; 3 in a row fault
+  host.sendFailsTo.set("10.101.1.3", "sendto: No route to host");
+  await host.advance(SEND_FAULT_AFTER_ERRORS * 1000 + 10);
+  st = await vi(daemon);
+  assert.equal(st.state, "fault");
+  assert.match(
+    st.lastTransition?.reason ?? "",
+    /sendFailed \(3 sends in a row failed, last: to 10\.101\.1\.2/,
+  );
+  await daemon.shutdown();
+});
+
+const V6_CONF = `vrrp_instance v6 {
+  interface eth7
+  virtual_router_id 1
+  priority 100
+  advert_int 1
+  mcast_dst_ip ff02::14
+  virtual_ipaddress {
+    fd00::1/64
+  }
+}
+`;
+
+Deno.test("an IPv6 interface missing at start: when it appears, IPv6 is opened and mcast_dst_ip joined", async () => {
+  const host = new WatchingHost();
+  const { daemon } = await bootDaemon(host, CONF + V6_CONF);
+  await host.advance(MASTER_DOWN_MS + 10);
+  assert.equal((await vi(daemon, "v6")).state, "fault");
+  assert.deepEqual(host.families.filter((f) => f.startsWith("eth7")), []);
+  host.interfaces.set("eth7", "10.0.7.9");
+  host.linkLocal.set("eth7", "fe80::7:1");
+  host.announce("eth7", true);
+  await host.advance(2 * MASTER_DOWN_MS + 100);
+  const st = await vi(daemon, "v6");
+  assert.equal(st.state, "master");
+  assert.equal(st.masterIp, "fe80::7:1");
+  assert.ok(host.families.includes("eth7 ipv6"), host.families.join(", "));
+  assert.ok(host.joined.includes("eth7 ipv6 ff02::14"), host.joined.join(", "));
+  const last = host.adverts.filter((a) => a.iface === "eth7").at(-1);
+  assert.deepEqual(last && { src: last.to.src, dst: last.to.dst, family: last.to.family }, {
+    src: "fe80::7:1",
+    dst: "ff02::14",
+    family: "ipv6",
+  });
+  await daemon.shutdown();
+});
+
+Deno.test("an interface re-created with another IPv6 link-local address: the instance restarts from it", async () => {
+  const host = new WatchingHost();
+  host.interfaces.set("eth7", "10.0.7.9");
+  host.linkLocal.set("eth7", "fe80::7:1");
+  const { daemon, lines, transitions } = await bootDaemon(host, V6_CONF);
+  await host.advance(2 * MASTER_DOWN_MS + 10);
+  assert.equal((await vi(daemon, "v6")).state, "master");
+  // re-created with a new MAC: a new index and a new link-local address
+  host.ifindex.set("eth7", 8);
+  host.linkLocal.set("eth7", "fe80::7:2");
+  host.announce("eth7", true);
+  await host.advance(2 * MASTER_DOWN_MS + 100);
+  const st = await vi(daemon, "v6");
+  assert.equal(st.state, "master");
+  assert.equal(st.masterIp, "fe80::7:2");
+  assert.equal(host.adverts.at(-1)?.to.src, "fe80::7:2");
+  assert.ok(lines.some((l) => /eth7 has a new source address: restarting v6/.test(l)));
+  // the rebound port joined mcast_dst_ip again
+  assert.equal(host.joined.filter((j) => j === "eth7 ipv6 ff02::14").length >= 2, true);
+  // hooks saw no STOP for the quiet restart
+  assert.ok(!transitions.some((t) => /-> (stop|initialize)$/.test(t)), transitions.join("; "));
+  await daemon.shutdown();
+});
