@@ -2,7 +2,7 @@
  * vrrp: the command tree, declared in one place. Each command lives in lib/cli/ and returns an
  * exit code; this file only parses arguments and maps errors to exit codes.
  */
-import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { VERSION } from "./lib/version.ts";
 
 // Each command's module is loaded only when that command runs: the daemon then carries none of
@@ -18,7 +18,15 @@ const commands = {
 };
 
 /** Exit codes shared by every command. */
-export const Exit = { ok: 0, failure: 1, usage: 2, noDaemon: 3, permissionDenied: 4 } as const;
+export const Exit = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  noDaemon: 3,
+  permissionDenied: 4,
+  /** `vrrp run`: another daemon holds the control socket's lock (EXIT_ALREADY_RUNNING) */
+  alreadyRunning: 5,
+} as const;
 
 const DEFAULT_SOCKET = "/run/vrrp/vrrp.sock";
 
@@ -64,6 +72,18 @@ export function buildCli(setCode: (code: number) => void): Command {
         "serve Prometheus metrics at http://ADDR:PORT/metrics; a bare PORT means 127.0.0.1 " +
           "(overrides the config; off by default)",
       ),
+    )
+    .addOption(
+      new Option(
+        "--vip-fail-timeout <SECONDS>",
+        "a master whose VIPs cannot be configured for this long gives way (FAULT)",
+      ).default("5").argParser((v) => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n <= 0 || n > 3600) {
+          throw new InvalidArgumentError("expected seconds, more than 0 and at most 3600");
+        }
+        return n;
+      }),
     )
     .action(async (opts) => setCode(await (await commands.run()).runDaemon(opts)));
 

@@ -6,6 +6,7 @@
 import type { SourcePos } from "./model.ts";
 import type { Diagnostics } from "./diagnostics.ts";
 import { continuation, Params, parseDefinition, parseSequence, type ValueLine } from "./params.ts";
+import type { FileKind } from "./read_file.ts";
 
 /** One token: its text (quotes removed) and where it starts. */
 export interface Token {
@@ -14,10 +15,21 @@ export interface Token {
   pos: SourcePos;
 }
 
+/** Why a file was not read; `bound` when it is over a limit (an error whatever the include). */
+export interface ReadRefusal {
+  error: string;
+  bound?: boolean;
+}
+
 /** What the lexer needs from the outside world; injectable for tests. */
 export interface LexHost {
-  /** the file's text, or null when it cannot be read */
-  readFile(path: string): string | null;
+  /** the file's text; null when there is no such file, or why it was not read */
+  readFile(path: string): string | null | ReadRefusal;
+  /**
+   * What `path` is, without opening it: includes use it to pass over directories and to refuse
+   * FIFOs and devices without blocking. Without it, a path counts when readFile gives text.
+   */
+  fileKind?(path: string): FileKind;
   /** names in a directory, or null when it cannot be listed */
   listDir(path: string): string[] | null;
   /** the id `@ID` lines are compared with, and `${_INSTANCE}` */
@@ -33,6 +45,18 @@ const MAX_INCLUDE_DEPTH = 32;
 const MAX_EXPANSION_DEPTH = 32;
 /** Lines made by parameter expansion and ~SEQ, per configuration: a bound for runaway input. */
 const MAX_EXPANDED_LINES = 100_000;
+/**
+ * Characters per configuration: every file read plus every line parameters produce. Doubling
+ * definitions (`$A2=${A1}${A1}`...) grow exponentially; this stops them long before memory or
+ * time runs out. A 1,000-instance config is about 300 KB.
+ */
+export const MAX_CONFIG_CHARS = 2 * 1024 * 1024;
+/** Tokens per configuration: each costs far more memory than its characters. */
+export const MAX_CONFIG_TOKENS = 500_000;
+/** Files per configuration, the main file included: include fan-out is exponential too. */
+export const MAX_CONFIG_FILES = 1000;
+/** Bytes per file read (main file or include). */
+export const MAX_FILE_BYTES = MAX_CONFIG_CHARS;
 
 /** Everything one lexing run shares, across includes. */
 interface LexRun {
@@ -41,12 +65,30 @@ interface LexRun {
   params: Params;
   out: Token[][];
   expanded: number;
+  /** characters read and produced so far (see MAX_CONFIG_CHARS) */
+  chars: number;
+  /** files read so far, the main one included */
+  files: number;
+  /** tokens produced so far */
+  tokens: number;
+  /** set once a bound was hit: everything after is skipped (one error said why) */
+  stopped: boolean;
 }
 
 /** Lexes `text` (from `file`) into logical lines, expanding includes through `host`. */
 export function lex(text: string, file: string, host: LexHost, diags: Diagnostics): Token[][] {
-  const run: LexRun = { host, diags, params: new Params(), out: [], expanded: 0 };
-  lexInto(text, file, run, [file]);
+  const run: LexRun = {
+    host,
+    diags,
+    params: new Params(),
+    out: [],
+    expanded: 0,
+    chars: 0,
+    files: 1,
+    tokens: 0,
+    stopped: false,
+  };
+  if (countChars(run, text.length, { file, line: 1, col: 1 })) lexInto(text, file, run, [file]);
   return run.out;
 }
 
@@ -56,7 +98,7 @@ function lexInto(text: string, file: string, run: LexRun, stack: string[]): void
     const pos = { file, line: i + 1, col: 1 };
     return { pos, text: stripComment(lines[i].replace(/\r$/, ""), pos, run.diags) };
   };
-  for (let i = 0; i < lines.length; i++) {
+  for (let i = 0; i < lines.length && !run.stopped; i++) {
     const { pos, text: raw } = physical(i);
     const cond = conditional(raw, pos, run);
     // a definition left out by its @ID still owns its continuation lines
@@ -97,6 +139,7 @@ function processLine(
   depth: number,
 ): void {
   const { diags } = run;
+  if (run.stopped) return;
   if (depth > MAX_EXPANSION_DEPTH) {
     diags.error(
       line.pos,
@@ -133,9 +176,16 @@ function processLine(
       configId: run.host.configId,
       random: run.host.random ?? randomInt,
       env: run.host.env,
+      maxChars: MAX_CONFIG_CHARS - run.chars,
     });
+    if (sub.tooLong) {
+      countChars(run, MAX_CONFIG_CHARS + 1, line.pos);
+      return;
+    }
     if (sub.changed) {
       if (!countExpanded(run, sub.lines.length, line.pos)) return;
+      const chars = sub.lines.reduce((n, l) => n + l.text.length, 0);
+      if (!countChars(run, chars, line.pos)) return;
       for (const l of sub.lines) processLine(l, file, run, stack, depth + 1);
       return;
     }
@@ -159,6 +209,15 @@ function processLine(
   }
   const tokens = tokenize(text, line.pos.file, line.pos.line, diags);
   if (tokens.length === 0) return;
+  run.tokens += tokens.length;
+  if (run.tokens > MAX_CONFIG_TOKENS) {
+    diags.error(
+      line.pos,
+      `more than ${MAX_CONFIG_TOKENS} words in the configuration: reading stopped`,
+    );
+    run.stopped = true;
+    return;
+  }
   if (isInclude(tokens[0])) {
     include(tokens, file, run, stack);
     return;
@@ -175,6 +234,24 @@ function countExpanded(run: LexRun, n: number, pos: SourcePos): boolean {
     pos,
     `parameters and ~SEQ expand to more than ${MAX_EXPANDED_LINES} lines: expansion stopped`,
   );
+  run.stopped = true;
+  return false;
+}
+
+/**
+ * Counts characters read or produced; false (after one error) once the configuration is over
+ * MAX_CONFIG_CHARS, and the run stops: a bound hit means the input is hostile or broken.
+ */
+function countChars(run: LexRun, n: number, pos: SourcePos): boolean {
+  if (run.stopped) return false;
+  run.chars += n;
+  if (run.chars <= MAX_CONFIG_CHARS) return true;
+  run.diags.error(
+    pos,
+    `the configuration grows past ${MAX_CONFIG_CHARS} characters (files and parameter ` +
+      `expansions together): reading stopped; does a parameter double itself?`,
+  );
+  run.stopped = true;
   return false;
 }
 
@@ -300,27 +377,38 @@ function include(tokens: Token[], file: string, run: LexRun, stack: string[]): v
     else diags.warning(pos, `${message}; skipped, as keepalived does`);
   };
   for (const t of tokens.slice(1)) {
-    const alternatives = expandBraces(t.text);
+    const alternatives = expandBraces(t.text, MAX_CONFIG_FILES + 1);
+    if (alternatives.length > MAX_CONFIG_FILES) {
+      diags.error(t.pos, `"${t.text}" names more than ${MAX_CONFIG_FILES} files: not reading them`);
+      run.stopped = true;
+      return;
+    }
     const paths: string[] = [];
     for (const alt of alternatives) {
       const pattern = resolvePath(dirname(file), alt);
       const isGlob = /[*?[]/.test(pattern);
       if (isGlob) {
-        const found = expandGlob(pattern, host);
+        const before = diags.list.length;
+        const found = expandGlob(pattern, host, t.pos, diags);
         if (found.length > 0) paths.push(...found);
+        else if (diags.list.length > before) continue; // a match was refused, and said so
         else if (alternatives.length > 1) report("b", t.pos, `include "${alt}" matches no file`);
         else report("w", t.pos, `include "${t.text}" matches no file`);
         continue;
       }
       const name = pattern.slice(pattern.lastIndexOf("/") + 1);
-      const exists = host.readFile(pattern) !== null ||
-        (host.listDir(dirname(pattern)) ?? []).includes(name);
+      // without opening it: a FIFO would block
+      const exists = host.fileKind
+        ? host.fileKind(pattern) !== "missing"
+        : host.readFile(pattern) !== null ||
+          (host.listDir(dirname(pattern)) ?? []).includes(name);
       if (exists) paths.push(pattern);
       else {
         report(alternatives.length > 1 ? "b" : "m", t.pos, `include file "${pattern}" is missing`);
       }
     }
     for (const path of paths) {
+      if (run.stopped) return;
       if (stack.includes(path)) {
         diags.error(t.pos, `include cycle: ${[...stack, path].join(" -> ")}`);
         continue;
@@ -329,18 +417,45 @@ function include(tokens: Token[], file: string, run: LexRun, stack: string[]): v
         diags.error(t.pos, `includes nested deeper than ${MAX_INCLUDE_DEPTH}`);
         continue;
       }
-      const text = host.readFile(path);
-      if (text === null) {
-        report("r", t.pos, `cannot read include file "${path}"`);
+      if (++run.files > MAX_CONFIG_FILES) {
+        diags.error(
+          t.pos,
+          `more than ${MAX_CONFIG_FILES} files included in all: reading stopped; ` +
+            `does a file include another more than once (fan-out) or a symlink loop?`,
+        );
+        run.stopped = true;
+        return;
+      }
+      const kind = host.fileKind?.(path) ?? "file";
+      if (kind === "fifo" || kind.endsWith("device") || kind === "socket") {
+        diags.error(t.pos, `include "${path}" is a ${kind}, not a regular file; not reading it`);
         continue;
       }
+      const text = host.readFile(path);
+      if (text === null || typeof text !== "string") {
+        const why = text === null ? "" : `: ${text.error}`;
+        if (text?.bound) diags.error(t.pos, `cannot read include file "${path}"${why}`);
+        else report("r", t.pos, `cannot read include file "${path}"${why}`);
+        continue;
+      }
+      if (text.length > MAX_FILE_BYTES) {
+        diags.error(
+          t.pos,
+          `include "${path}" is larger than ${MAX_FILE_BYTES} bytes; not reading it`,
+        );
+        continue;
+      }
+      if (!countChars(run, text.length, t.pos)) return;
       lexInto(text, path, run, [...stack, path]);
     }
   }
 }
 
-/** csh-style `{a,b}` alternatives (glob(3) GLOB_BRACE), nested ones included. */
-export function expandBraces(s: string): string[] {
+/**
+ * csh-style `{a,b}` alternatives (glob(3) GLOB_BRACE), nested ones included; at most `limit`
+ * of them (`{a,b}{a,b}…` doubles with each brace: past the limit the caller refuses the path).
+ */
+export function expandBraces(s: string, limit = Infinity): string[] {
   const open = s.indexOf("{");
   if (open < 0) return [s];
   let depth = 0;
@@ -358,8 +473,9 @@ export function expandBraces(s: string): string[] {
   const tail = s.slice(close + 1);
   const cuts = [open, ...commas, close];
   const out: string[] = [];
-  for (let i = 0; i + 1 < cuts.length; i++) {
-    for (const x of expandBraces(head + s.slice(cuts[i] + 1, cuts[i + 1]) + tail)) out.push(x);
+  for (let i = 0; i + 1 < cuts.length && out.length < limit; i++) {
+    const alt = head + s.slice(cuts[i] + 1, cuts[i + 1]) + tail;
+    for (const x of expandBraces(alt, limit - out.length)) out.push(x);
   }
   return out;
 }
@@ -383,8 +499,12 @@ function resolvePath(dir: string, path: string): string {
   return prefix + parts.join("/") || ".";
 }
 
-/** Expands `*`, `?` and `[...]` segment by segment; results sorted, as glob(3) does. */
-function expandGlob(pattern: string, host: LexHost): string[] {
+/**
+ * Expands `*`, `?` and `[...]` segment by segment; results sorted, as glob(3) does. Directories
+ * among the matches are passed over; FIFOs, devices and sockets are refused with an error at
+ * `pos` (never opened: a FIFO would block).
+ */
+function expandGlob(pattern: string, host: LexHost, pos: SourcePos, diags: Diagnostics): string[] {
   const absolute = pattern.startsWith("/");
   let bases = [absolute ? "" : "."];
   for (const seg of pattern.split("/").filter((s) => s !== "")) {
@@ -400,10 +520,23 @@ function expandGlob(pattern: string, host: LexHost): string[] {
       for (const n of names.filter((n) => re.test(n) && !n.startsWith(".")).sort()) {
         next.push(`${prefix}${n}`);
       }
+      // a wide directory times a few wildcard segments must not explode either
+      if (next.length > MAX_CONFIG_FILES) break;
     }
     bases = next;
   }
-  return bases.filter((p) => host.readFile(p) !== null);
+  if (!host.fileKind) return bases.filter((p) => typeof host.readFile(p) === "string");
+  return bases.filter((p) => {
+    const kind = host.fileKind!(p);
+    if (kind === "file") return true;
+    if (kind === "fifo" || kind.endsWith("device") || kind === "socket") {
+      diags.error(
+        pos,
+        `include glob matches "${p}", a ${kind}, not a regular file; not reading it`,
+      );
+    }
+    return false;
+  });
 }
 
 function globToRegExp(seg: string): RegExp {

@@ -9,14 +9,17 @@ import { parseKeepalived } from "./keepalived.ts";
 import { parseToml } from "./toml.ts";
 import { validate } from "./validate.ts";
 import { applyKeepalivedRules } from "./keepalived_rules.ts";
-import type { LexHost } from "./lexer.ts";
+import { type LexHost, MAX_FILE_BYTES, type ReadRefusal } from "./lexer.ts";
+import { type FileKind, fileKind, readTextFileBounded } from "./read_file.ts";
 
 /** Options for parseConfigText(). */
 export interface ParseOptions {
   /** id for `@ID` lines; default the short hostname */
   configId?: string;
   /** reads an included file; null when it cannot (default Deno.readTextFileSync) */
-  readFile?: (path: string) => string | null;
+  readFile?: (path: string) => string | null | ReadRefusal;
+  /** what a path is, without opening it (default: stat); see LexHost.fileKind */
+  fileKind?: (path: string) => FileKind;
   /** lists a directory for include globs; null when it cannot (default Deno.readDirSync) */
   listDir?: (path: string) => string[] | null;
   /** `${_RANDOM}`: a random integer in [min, max] (default Math.random) */
@@ -53,12 +56,11 @@ export function shortHostname(): string {
   }
 }
 
-function defaultReadFile(path: string): string | null {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return null;
-  }
+/** Regular files only, at most MAX_FILE_BYTES; null when there is no such file. */
+function defaultReadFile(path: string): string | null | ReadRefusal {
+  if (fileKind(path) === "missing") return null;
+  const r = readTextFileBounded(path, MAX_FILE_BYTES);
+  return r.ok ? r.text : { error: r.error, bound: r.tooLarge };
 }
 
 function defaultListDir(path: string): string[] | null {
@@ -94,6 +96,9 @@ export function parseConfigText(
     listDir: opts.listDir ?? defaultListDir,
     configId: opts.configId ?? shortHostname(),
   };
+  // injected readers (tests) come without a kind check unless they bring one
+  const kind = opts.fileKind ?? (opts.readFile ? undefined : fileKind);
+  if (kind) host.fileKind = kind;
   if (opts.random) host.random = opts.random;
   host.env = opts.env ?? readEnv;
   let front;
@@ -122,23 +127,29 @@ export function parseConfigText(
  * Reads and parses the config at `path`, or the first default path that exists.
  * A missing or unreadable file gives a LoadResult with one error.
  */
-export async function loadConfig(
+export function loadConfig(
   path: string | undefined,
   opts: { configId?: string; asWritten?: boolean } = {},
 ): Promise<LoadResult> {
+  return Promise.resolve(loadConfigSync(path, opts));
+}
+
+/** {@link loadConfig}, synchronously (bounded: see MAX_CONFIG_CHARS and friends in lexer.ts). */
+export function loadConfigSync(
+  path: string | undefined,
+  opts: { configId?: string; asWritten?: boolean } = {},
+): LoadResult {
   const candidates = path === undefined ? DEFAULT_CONFIG_PATHS : [path];
   let lastError = "";
   for (const p of candidates) {
-    try {
-      const text = await Deno.readTextFile(p);
-      return parseConfigText(text, p, detectFormat(p, text), opts);
-    } catch (err) {
-      lastError = err instanceof Deno.errors.NotFound
-        ? "no such file"
-        : err instanceof Error
-        ? err.message
-        : String(err);
+    // only a regular file, and only so much of it: a FIFO or /dev/zero must not hang `check`
+    if (path === undefined && fileKind(p) === "missing") {
+      lastError = "no such file";
+      continue;
     }
+    const r = readTextFileBounded(p, MAX_FILE_BYTES);
+    if (r.ok) return parseConfigText(r.text, p, detectFormat(p, r.text), opts);
+    lastError = r.error;
   }
   const file = candidates[candidates.length - 1];
   const message = path === undefined

@@ -97,6 +97,8 @@ export interface Substituted {
   lines: ValueLine[];
   /** names used but not defined (left as written, like keepalived) */
   unknown: { name: string; col: number }[];
+  /** set when the result would pass `ParamContext.maxChars`: substitution stopped there */
+  tooLong?: boolean;
 }
 
 /** What the pre-defined parameters need to know. */
@@ -109,6 +111,8 @@ export interface ParamContext {
   random(min: number, max: number): number;
   /** `${_ENV NAME}`: the environment variable, undefined when unset */
   env?(name: string): string | undefined;
+  /** the longest result allowed; past it, substitution stops with `tooLong` (default none) */
+  maxChars?: number;
 }
 
 /** The parameters defined so far (one set for a file and everything it includes). */
@@ -141,16 +145,26 @@ export class Params {
       return { changed: true, lines: wholeValue.map((l) => ({ ...l })), unknown };
     }
     let changed = false;
+    // bounded: many references to one long value would otherwise build one huge string
+    let room = (ctx.maxChars ?? Infinity) - line.text.length;
+    let tooLong = false;
     const text = line.text.replace(REFERENCE, (m, braced, args, bare, at: number) => {
+      if (tooLong) return m;
       const name = (braced ?? bare) as string;
       const value = this.#lookup(name, (args ?? "") as string, ctx);
       if (value === null) {
         unknown.push({ name, col: at + 1 });
         return m;
       }
+      room -= value.length - m.length;
+      if (room < 0) {
+        tooLong = true;
+        return m;
+      }
       changed = true;
       return value;
     });
+    if (tooLong) return { changed: false, lines: [], unknown, tooLong };
     if (!changed) return { changed, lines: [line], unknown };
     return {
       changed,

@@ -8,6 +8,7 @@ const ERRNO_NAMES: Record<number, string> = {
   2: "ENOENT",
   4: "EINTR",
   5: "EIO",
+  6: "ENXIO",
   9: "EBADF",
   11: "EAGAIN",
   12: "ENOMEM",

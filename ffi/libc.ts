@@ -174,6 +174,14 @@ export const LIBC_SYMBOLS = {
     ],
     result: "i32",
   },
+  /** int flock(int fd, int operation) */
+  flock: {
+    parameters: [
+      "i32", // int fd
+      "i32", // int operation
+    ],
+    result: "i32",
+  },
   /** int setns(int fd, int nstype) */
   setns: {
     parameters: [
@@ -214,6 +222,7 @@ export const SOCK_NONBLOCK = 0o4000;
 export const SOCK_CLOEXEC = 0o2000000;
 export const SOL_SOCKET = 1;
 export const SO_BINDTODEVICE = 25;
+export const SO_ATTACH_FILTER = 26;
 export const IPPROTO_IP = 0;
 export const IP_HDRINCL = 3;
 export const IP_MULTICAST_IF = 32;
@@ -237,5 +246,8 @@ export const ETH_P_IP = 0x0800;
 export const ETH_P_ARP = 0x0806;
 export const PACKET_OUTGOING = 4;
 export const O_RDONLY = 0;
+export const O_RDWR = 2;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
 export const O_CLOEXEC = 0o2000000;
 export const CLONE_NEWNET = 0x40000000;

@@ -12,6 +12,9 @@ import { socketNetPaths } from "../lib/control/server.ts";
 import { DAEMON_DENO_FLAGS } from "../lib/daemon/v8_flags.ts";
 import { shellQuote } from "../lib/track/command.ts";
 
+/** Worker entry points the binary must carry (lib/daemon/config_loader.ts). */
+export const WORKER_MODULES = ["lib/daemon/config_worker.ts"];
+
 /** The default control socket (config/defaults.ts). */
 const DEFAULT_SOCKET = "/run/vrrp/vrrp.sock";
 
@@ -92,6 +95,8 @@ export function compileArgs(
     "--no-prompt",
     ...perms,
     ...DAEMON_DENO_FLAGS,
+    // the reload's config parser runs in a Worker, a module deno compile cannot see statically
+    ...WORKER_MODULES.map((m) => `--include=${m}`),
     "-o",
     opts.output ?? "dist/vrrp",
     opts.entry ?? "main.ts",

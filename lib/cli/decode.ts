@@ -6,8 +6,12 @@
 import { networkPayload } from "../pcap/link.ts";
 import { type PcapReadError, readPcap } from "../pcap/reader.ts";
 import { parseHex } from "../pcap/hex.ts";
+import { readRegularFileSync } from "../../config/read_file.ts";
 import { classifyHex, classifyNetwork } from "../sniff/classify.ts";
 import { formatPacketLine, type PacketEvent, packetJson } from "../sniff/format.ts";
+
+/** The largest capture file read (the whole file is held in memory). */
+const MAX_CAPTURE_BYTES = 1024 * 1024 * 1024;
 
 /** Exit codes, as in main.ts. */
 const EXIT_OK = 0;
@@ -113,11 +117,21 @@ export async function runDecode(
     return EXIT_USAGE;
   }
   let bytes: Uint8Array;
-  try {
-    bytes = file === "-" ? await readAllStdin() : await Deno.readFile(file);
-  } catch (err) {
-    console.error(`vrrp decode: cannot read ${file}: ${errorText(err)}`);
-    return EXIT_FAILURE;
+  if (file === "-") {
+    try {
+      bytes = await readAllStdin();
+    } catch (err) {
+      console.error(`vrrp decode: cannot read ${file}: ${errorText(err)}`);
+      return EXIT_FAILURE;
+    }
+  } else {
+    // as `check` does: a FIFO would block and /dev/zero never ends (pipe a FIFO through "-")
+    const r = readRegularFileSync(file, MAX_CAPTURE_BYTES);
+    if (!r.ok) {
+      console.error(`vrrp decode: cannot read ${file}: ${r.error}`);
+      return EXIT_FAILURE;
+    }
+    bytes = r.bytes;
   }
   const capture = decodeCapture(bytes);
   for (const ev of capture.events) emit(ev, json);

@@ -1,7 +1,9 @@
 /**
  * `vrrp run`: the daemon in the foreground, systemd-friendly. Refuses to start (exit 1, one clear
- * line) before touching the host when privileges, interfaces or the config are wrong. SIGTERM and
- * SIGINT stop it cleanly (exit 0); SIGHUP reloads the config.
+ * line) before touching the host when privileges, the config or an existing interface are wrong
+ * (a missing interface only keeps its instances in FAULT until it appears), and with exit 5 when
+ * another daemon runs on the same control socket. SIGTERM and SIGINT stop it cleanly (exit 0);
+ * SIGHUP reloads the config.
  */
 import { formatDiagnostic } from "../../config/diagnostics.ts";
 import { hasErrors, loadConfig } from "../../config/load.ts";
@@ -14,6 +16,7 @@ import { loadAdminState, saveAdminState } from "../daemon/admin_state.ts";
 import { NotifyRunner } from "../daemon/notify.ts";
 import type { TransitionInfo } from "../daemon/instance.ts";
 import { Daemon } from "../daemon/daemon.ts";
+import { DEFAULT_VIP_FAIL_TIMEOUT_MS } from "../daemon/instance.ts";
 import { InterfaceError } from "../daemon/effects.ts";
 import { Logger, type LogLevel } from "../daemon/logger.ts";
 import { realEffects } from "../daemon/real_effects.ts";
@@ -21,6 +24,16 @@ import { parseListenAddress } from "../../config/listen.ts";
 import { renderMetricsBytes } from "../metrics/exposition.ts";
 import { type MetricsServer, startMetricsServer } from "../metrics/server.ts";
 import { VERSION } from "../version.ts";
+import { loadConfigInWorker } from "../daemon/config_loader.ts";
+import { LockFile } from "../../ffi/lock_file.ts";
+
+/** Exit code when another daemon already runs on the same control socket (its lock is held). */
+export const EXIT_ALREADY_RUNNING = 5;
+
+/** The lock file that makes one daemon per control socket: `<socket>.lock`, beside it. */
+export function lockPathFor(controlSocket: string): string {
+  return `${controlSocket}.lock`;
+}
 
 /** Options of `vrrp run`, as main.ts parses them. */
 export interface RunOptions {
@@ -32,6 +45,8 @@ export interface RunOptions {
   stateDir?: string;
   /** `--metrics-listen`: overrides the config's `vrrp_metrics_listen` */
   metricsListen?: string;
+  /** seconds a master may lack its VIPs before it gives way (default 5) */
+  vipFailTimeout?: number | string;
 }
 
 /** Linux capability bits (linux/capability.h). */
@@ -78,15 +93,17 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     console.error(`vrrp: ${problem}`);
     return 1;
   }
-  const load = async (): Promise<LoadResult> => {
-    const r = await loadConfig(opts.file, { configId: opts.configId });
+  const overrides = (r: LoadResult): LoadResult => {
     if (opts.socket !== undefined) r.config.global.controlSocket = opts.socket;
     if (opts.stateDir !== undefined) r.config.global.stateDir = opts.stateDir;
     // keepalived's load-time script rules: scripts it would not run are taken out, with a warning
     if (!hasErrors(r.diagnostics)) applyScriptChecks(r);
     return r;
   };
-  const loaded = await load();
+  // a reload parses in a worker with a time limit: the event loop (adverts) never waits for it
+  const reload = async (): Promise<LoadResult> =>
+    overrides(await loadConfigInWorker(opts.file, opts.configId));
+  const loaded = overrides(await loadConfig(opts.file, { configId: opts.configId }));
   if (hasErrors(loaded.diagnostics)) {
     for (const d of loaded.diagnostics) console.error(formatDiagnostic(d));
     const n = loaded.diagnostics.filter((d) => d.severity === "error").length;
@@ -100,6 +117,43 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   const logger = new Logger({ level: opts.logLevel ?? "info", format: opts.logFormat ?? "text" });
   for (const d of loaded.diagnostics) logger.warn(formatDiagnostic(d));
 
+  const { controlSocket } = loaded.config.global;
+  // one daemon per control socket, decided by the kernel before anything else is touched
+  const lockPath = lockPathFor(controlSocket);
+  let lock: LockFile | null;
+  try {
+    await Deno.mkdir(lockPath.slice(0, Math.max(1, lockPath.lastIndexOf("/"))), {
+      recursive: true,
+      mode: 0o755,
+    });
+    lock = LockFile.tryAcquire(lockPath);
+  } catch (err) {
+    console.error(`vrrp: cannot take the lock ${lockPath}: ${String(err)}; not starting`);
+    return 1;
+  }
+  if (lock === null) {
+    console.error(
+      `vrrp: another vrrp daemon is running on ${controlSocket} (it holds ${lockPath}); ` +
+        `not starting`,
+    );
+    return EXIT_ALREADY_RUNNING;
+  }
+  try {
+    const vipFailTimeoutMs = Number(opts.vipFailTimeout ?? DEFAULT_VIP_FAIL_TIMEOUT_MS / 1000) *
+      1000;
+    const metricsListen = opts.metricsListen ?? loaded.config.global.metricsListen;
+    return await runLocked(loaded, logger, reload, { vipFailTimeoutMs, metricsListen });
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(
+  loaded: LoadResult,
+  logger: Logger,
+  load: () => Promise<LoadResult>,
+  { vipFailTimeoutMs, metricsListen }: { vipFailTimeoutMs: number; metricsListen?: string },
+): Promise<number> {
   const { controlSocket, stateDir } = loaded.config.global;
   const admin = await loadAdminState(stateDir);
   if (admin.warning) logger.warn(admin.warning);
@@ -120,7 +174,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   } catch (err) {
     if (err instanceof ControlError && err.kind === "inUse") {
       console.error(`vrrp: another vrrp daemon answers on ${controlSocket}; not starting`);
-      return 1;
+      return EXIT_ALREADY_RUNNING;
     }
     // the daemon keeps the VIPs alive without it; `vrrp status` will say it cannot connect
     logger.error(`control socket unavailable: ${err instanceof Error ? err.message : String(err)}`);
@@ -150,7 +204,6 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
 
   // the listener opens before anything changes on the host: an address in use refuses the start
   let metrics: MetricsServer | null = null;
-  const metricsListen = opts.metricsListen ?? loaded.config.global.metricsListen;
   if (metricsListen !== undefined) {
     const listen = parseListenAddress(metricsListen);
     if ("error" in listen) {
@@ -182,6 +235,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       adminDownAtStart: admin.down,
       onAdminChange: (down) => saveAdminState(stateDir, down),
       onTransition,
+      vipFailTimeoutMs,
       // keepalived runs a group's scripts with GROUP NAME STATE and priority 0
       onGroupTransition: (c) => notify.enqueue(c.group.name, c.to, c.group.notify, 0, true),
     });

@@ -129,7 +129,21 @@ export function renderStatus(reply: StatusReply, now: Date = new Date()): string
   ];
   if (reply.instances.length === 0) lines.push("", "no instances configured");
   for (const inst of reply.instances) lines.push("", ...renderInstance(inst, now));
+  const ifaceDrops = Object.entries(reply.interfaceDrops ?? {}).map(([iface, d]) =>
+    [iface, dropList(d)] as const
+  ).filter(([, list]) => list.length > 0);
+  if (ifaceDrops.length > 0) {
+    lines.push("", "dropped before any instance (too short for a VRID, or a VRID not configured):");
+    for (const [iface, list] of ifaceDrops) lines.push(`  ${iface.padEnd(12)} ${list.join(", ")}`);
+  }
   return lines.join("\n");
+}
+
+/** `reason n` for every non-zero counter, by reason. */
+function dropList(drops: Record<string, number>): string[] {
+  return Object.entries(drops).filter(([, n]) => n > 0)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([reason, n]) => `${reason} ${n}`);
 }
 
 function renderInstance(i: InstanceStatus, now: Date): string[] {
@@ -174,9 +188,13 @@ function renderInstance(i: InstanceStatus, now: Date): string[] {
   lines.push(row("last change", t ? `${t.from} -> ${t.to} (${t.reason}) at ${t.at}` : "none"));
   lines.push(row("adverts", `sent ${i.advertsSent}, received ${i.advertsReceived}`));
   lines.push(...renderWire(i, now, row));
-  const drops = Object.entries(i.drops).filter(([, n]) => n > 0)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([reason, n]) => `${reason} ${n}`);
+  if (i.sendErrors) {
+    lines.push(row("SEND ERRORS", `${i.sendErrors} (last: ${i.lastSendError ?? "unknown"})`));
+  }
+  if (i.vipGiveWays) {
+    lines.push(row("gave way", `${i.vipGiveWays} time(s): VIPs not configured in time`));
+  }
+  const drops = dropList(i.drops);
   lines.push(row("drops", drops.length > 0 ? drops.join(", ") : "none"));
   if (i.splitBrain) {
     const s = i.splitBrain;

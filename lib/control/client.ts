@@ -34,9 +34,17 @@ export async function controlRequest(
     }
   }, timeoutMs);
   try {
-    await writeAll(conn, new TextEncoder().encode(encodeRequest(req)));
     const splitter = new LineSplitter(16 * 1024 * 1024);
     const buf = new Uint8Array(64 * 1024);
+    try {
+      await writeAll(conn, new TextEncoder().encode(encodeRequest(req)));
+    } catch (err) {
+      // a busy daemon answers before reading and hangs up ("Broken pipe" on our write):
+      // its reply is still waiting to be read
+      const early = await readReplyAfterFailedWrite(conn, splitter, buf);
+      if (early) return early;
+      throw err;
+    }
     while (true) {
       const n = await conn.read(buf);
       if (n === null) {
@@ -67,6 +75,27 @@ export async function controlRequest(
         // already closed
       }
     }
+  }
+}
+
+/** The reply the daemon sent before closing, or null when there is none. */
+async function readReplyAfterFailedWrite(
+  conn: Deno.Conn,
+  splitter: LineSplitter,
+  buf: Uint8Array,
+): Promise<Reply | null> {
+  try {
+    while (true) {
+      const n = await conn.read(buf);
+      if (n === null) return null;
+      const { lines } = splitter.push(buf.subarray(0, n));
+      if (lines.length > 0) {
+        const decoded = decodeReply(lines[0]);
+        return decoded.ok ? decoded.reply : null;
+      }
+    }
+  } catch {
+    return null;
   }
 }
 

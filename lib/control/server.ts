@@ -24,6 +24,9 @@ export interface ControlServerOptions {
   maxLineBytes?: number;
 }
 
+/** Refused connections are logged at most once per this window (with how many). */
+export const REFUSAL_LOG_WINDOW_MS = 10_000;
+
 /** Where the server binds before renaming to `path`: `.<name>.tmp` beside it. */
 export function socketTempPath(path: string): string {
   const slash = path.lastIndexOf("/");
@@ -82,6 +85,10 @@ export async function startControlServer(
   const conns = new Set<Deno.Conn>();
   const handlers = new Set<Promise<void>>();
   let closing = false;
+  // a flood of refused connections logs one line per window, with the count
+  let refusedSinceLog = 0;
+  let refusedTotal = 0;
+  let lastRefusalLogAt = -Infinity;
 
   const acceptLoop = (async () => {
     while (!closing) {
@@ -95,8 +102,19 @@ export async function startControlServer(
         continue;
       }
       if (conns.size >= maxConnections) {
-        log(`control: refusing a connection: ${maxConnections} already open`);
-        void refuse(conn, `too many connections (limit ${maxConnections})`);
+        refusedTotal++;
+        refusedSinceLog++;
+        const now = performance.now();
+        if (now - lastRefusalLogAt >= REFUSAL_LOG_WINDOW_MS) {
+          log(
+            `control: refused ${refusedSinceLog} connection(s): ${maxConnections} already open ` +
+              `(${refusedTotal} refused since start; logged at most every ` +
+              `${REFUSAL_LOG_WINDOW_MS / 1000} s)`,
+          );
+          lastRefusalLogAt = now;
+          refusedSinceLog = 0;
+        }
+        void refuse(conn, `daemon busy: too many connections (limit ${maxConnections})`);
         continue;
       }
       conns.add(conn);

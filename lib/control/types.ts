@@ -56,12 +56,17 @@ export interface InstanceCounters {
   gratuitousArpsSent: number;
   /** unsolicited neighbour advertisements sent (IPv6) */
   neighbourAdvertsSent: number;
-  /** sends the kernel refused, by what was sent: adverts per destination, announcement bursts */
+  /**
+   * sends the kernel refused, by what was sent: adverts (each destination), announcement bursts
+   * (gratuitous ARP / NA); `InstanceStatus.sendErrors` is their sum
+   */
   advertSendErrors: number;
   garpSendErrors: number;
   /** `ip addr` changes that finally failed (after the attempts) */
   vipAddFailures: number;
   vipRemoveFailures: number;
+  /** times this instance, as master, gave way (FAULT) because its VIPs were not configured in time */
+  vipGiveWays: number;
   /** VIPs something else removed while we were master, added back */
   vipRepairs: number;
   /** VIPs that appeared on the host while we were not master */
@@ -118,6 +123,15 @@ export interface InstanceStatus {
   adverts?:
     | { mode: "multicast"; source: string; group: string }
     | { mode: "unicast"; source: string; checkSource: boolean; peers: PeerStatus[] };
+  /**
+   * refused sends since start: each advert destination and each announcement burst (the sum of
+   * `counters.advertSendErrors` and `garpSendErrors`); 3 failed rounds in a row mean FAULT
+   */
+  sendErrors?: number;
+  /** the last failed send, e.g. `advert: sendto: No such device (ENODEV, errno 19)` */
+  lastSendError?: string | null;
+  /** times this instance, as master, gave way because its VIPs could not be configured in time */
+  vipGiveWays?: number;
 }
 
 /** A `vrrp_script` as the daemon runs it. */
@@ -150,7 +164,11 @@ export interface StatusReply {
   instances: InstanceStatus[];
   /** track scripts (absent from daemons before this field existed) */
   scripts?: ScriptStatus[];
-  /** codec drops no instance could be blamed for, per interface and reason */
+  /**
+   * packets dropped on an interface before any instance could own them (too short to carry a
+   * VRID, or a VRID nobody here runs, or undecodable), by interface and reason. Absent from
+   * older daemons.
+   */
   interfaceDrops?: Record<string, DropCounters>;
 }
 

@@ -53,13 +53,38 @@ export interface DaemonOptions {
   onTransition?: (t: TransitionInfo) => void;
   /** called when a `vrrp_sync_group` as a whole enters a state (group notify scripts) */
   onGroupTransition?: (c: GroupChange) => void;
+  /** how long a master may lack its VIPs before it gives way (DEFAULT_VIP_FAIL_TIMEOUT_MS) */
+  vipFailTimeoutMs?: number;
 }
+
+/** How often every open interface is checked for a new index, and missing ones for existing. */
+export const INTERFACE_CHECK_MS = 5000;
 
 /** One opened interface and the instances on it, by {@link instanceKey}. */
 interface IfaceEntry {
   port: InterfacePort;
   byKey: Map<string, InstanceRuntime>;
   drops: DropLog;
+  /** the interface did not exist when it was wanted: `port` only fails, until it appears */
+  missing: boolean;
+}
+
+/** A port for an interface that does not exist (yet): every send fails and says why. */
+function missingPort(name: string): InterfacePort {
+  const fail = () => {
+    throw new Error(`interface ${name} does not exist`);
+  };
+  return {
+    name,
+    mac: new Uint8Array(6),
+    address: () => null,
+    // the real port opens the families when the interface appears (#openPort)
+    ensureFamily: () => {},
+    send: fail,
+    sendFrames: fail,
+    rebindIfMoved: () => "missing",
+    close: () => Promise.resolve(),
+  };
 }
 
 /** Instances are found by (family, VRID): one VRID may exist once per family (RFC 5798 §5.2.3). */
@@ -84,6 +109,9 @@ export class Daemon implements DaemonApi {
   #syncDepth = 0;
   #syncGroups: SyncGroupConfig[];
   #stopping: Promise<void> | null = null;
+  #interfaceTimer: number | null = null;
+  /** instances being restarted on an interface that appeared: their stop is not reported */
+  readonly #quietStops = new Set<string>();
 
   private constructor(config: Config, opts: DaemonOptions) {
     this.#opts = opts;
@@ -103,7 +131,15 @@ export class Daemon implements DaemonApi {
       log: opts.logger,
       dispatch: (name, event) => this.dispatch(name, event),
       linkRunning: effects.linkRunning?.bind(effects),
-      watchLinks: effects.watchLinks?.bind(effects),
+      // our own sockets hear of links first: re-created interfaces are rebound before
+      // tracking clears their fault, and missing ones are opened when they appear
+      watchLinks: effects.watchLinks
+        ? (onChange, onFailed) =>
+          effects.watchLinks!((names) => {
+            void this.#checkInterfaces(names);
+            onChange(names);
+          }, onFailed)
+        : undefined,
       setTimer: (ms, fn) => effects.setTimer(ms, fn),
       clearTimer: (id) => effects.clearTimer(id),
     });
@@ -139,6 +175,7 @@ export class Daemon implements DaemonApi {
     // trackers first: an instance whose check fails or whose link is down starts that way
     await d.#tracking.reconfigure(config);
     for (const cfg of config.instances) d.#startInstance(cfg, config.global);
+    d.#armInterfaceCheck();
     d.#log.info(`started with ${config.instances.length} instance(s)`, {
       instances: config.instances.map((c) => c.name),
     });
@@ -154,33 +191,68 @@ export class Daemon implements DaemonApi {
     return (this.#opts.wallClock ?? (() => new Date()))();
   }
 
+  /**
+   * Opens the interfaces of `instances`. One that does not exist does not stop the others: its
+   * instances run in FAULT until it appears (keepalived 2.2.7 refuses the whole config unless
+   * `dynamic_interfaces` is set, then it waits like this). Other failures throw.
+   */
   async #openInterfaces(instances: InstanceConfig[]): Promise<void> {
     for (const name of new Set(instances.map((c) => c.interface))) {
-      const open = this.#ifaces.get(name)?.port;
-      const port = open ??
-        await this.#opts.effects.openInterface(
-          name,
-          (r) => this.#onReceive(name, r),
-          this.#groups4and6(),
-        );
-      // a port opened here is closed again on failure; an open one serves other instances
-      const fail = async (err: unknown) => {
-        if (!open) await port.close();
-        throw err;
-      };
-      for (const c of instances) {
-        if (c.interface !== name) continue;
-        const family = instanceFamily(c);
-        try {
-          port.ensureFamily(family);
-        } catch (err) {
-          await fail(err);
-        }
-        if (configuredSource(c) !== undefined || port.address(family) !== null) continue;
-        const what = family === "ipv4" ? "IPv4 address" : "IPv6 link-local address";
-        await fail(new InterfaceError(name, "other", `interface ${name} has no ${what}`));
+      const entry = this.#ifaces.get(name);
+      // a missing interface is opened when it appears, with all its instances
+      if (entry?.missing) continue;
+      if (entry) {
+        // an open port serves other instances: a failure here leaves it open
+        this.#prepareFamilies(entry.port, name, instances);
+        continue;
       }
-      if (!open) this.#ifaces.set(name, { port, byKey: new Map(), drops: new DropLog() });
+      let port: InterfacePort;
+      try {
+        port = await this.#openPort(name, instances);
+      } catch (err) {
+        if (!(err instanceof InterfaceError) || err.kind !== "missing") throw err;
+        const names = instances.filter((c) => c.interface === name).map((c) => c.name);
+        this.#log.error(
+          `interface ${name} does not exist: ${names.join(", ")} stay in FAULT until it ` +
+            `appears (keepalived 2.2.7 would refuse to start without dynamic_interfaces)`,
+        );
+        this.#ifaces.set(name, {
+          port: missingPort(name),
+          byKey: new Map(),
+          drops: new DropLog(),
+          missing: true,
+        });
+        continue;
+      }
+      this.#ifaces.set(name, { port, byKey: new Map(), drops: new DropLog(), missing: false });
+    }
+  }
+
+  /** Opens `name` with what its `instances` need on it (IPv6); closed again when that fails. */
+  async #openPort(name: string, instances: InstanceConfig[]): Promise<InterfacePort> {
+    const port = await this.#opts.effects.openInterface(
+      name,
+      (r) => this.#onReceive(name, r),
+      this.#groups4and6(),
+    );
+    try {
+      this.#prepareFamilies(port, name, instances);
+    } catch (err) {
+      await port.close();
+      throw err;
+    }
+    return port;
+  }
+
+  /** Opens each instance's family on `port` and checks it has a source address there. */
+  #prepareFamilies(port: InterfacePort, name: string, instances: InstanceConfig[]): void {
+    for (const c of instances) {
+      if (c.interface !== name) continue;
+      const family = instanceFamily(c);
+      port.ensureFamily(family);
+      if (configuredSource(c) !== undefined || port.address(family) !== null) continue;
+      const what = family === "ipv4" ? "IPv4 address" : "IPv6 link-local address";
+      throw new InterfaceError(name, "other", `interface ${name} has no ${what}`);
     }
   }
 
@@ -201,6 +273,93 @@ export class Daemon implements DaemonApi {
         "other",
         `instance ${c.name}: ${kw} ${src} is not an address of interface ${c.interface}`,
       );
+    }
+  }
+
+  #armInterfaceCheck(): void {
+    if (this.#stopping) return;
+    this.#interfaceTimer = this.#opts.effects.setTimer(INTERFACE_CHECK_MS, () => {
+      this.#interfaceTimer = null;
+      void this.#checkInterfaces(null).finally(() => this.#armInterfaceCheck());
+    });
+  }
+
+  /**
+   * After link changes (`names`, or null for all): an interface re-created with a new index gets
+   * new sockets; a missing one that now exists is opened and its instances restarted on it.
+   */
+  async #checkInterfaces(names: string[] | null): Promise<void> {
+    for (const [name, entry] of [...this.#ifaces]) {
+      if (this.#stopping || (names !== null && !names.includes(name))) continue;
+      if (entry.missing) {
+        await this.#openAppeared(name, entry);
+        continue;
+      }
+      let r: "same" | "rebound" | "missing";
+      try {
+        r = entry.port.rebindIfMoved?.() ?? "same";
+      } catch (err) {
+        this.#log.error(`interface ${name} came back but its sockets cannot be re-opened: ${err}`);
+        continue;
+      }
+      if (r === "rebound") {
+        this.#log.warn(`interface ${name} was re-created (new index): sockets re-opened`);
+      }
+      const moved: InstanceConfig[] = [];
+      for (const inst of entry.byKey.values()) {
+        // a re-created interface may bring another IPv6 link-local address: the advert source
+        const now = entry.port.address(inst.params.family);
+        const src = configuredSource(inst.cfg);
+        if (src === undefined && now !== null && now !== inst.params.primaryIp) {
+          moved.push(inst.cfg);
+        } else if (r === "rebound") inst.portRebound();
+      }
+      if (moved.length === 0) continue;
+      const which = moved.map((c) => c.name).join(", ");
+      this.#log.warn(`interface ${name} has a new source address: restarting ${which}`);
+      await this.#restartQuietly(moved);
+    }
+  }
+
+  async #openAppeared(name: string, entry: IfaceEntry): Promise<void> {
+    const cfgs = [...this.#instances.values()].filter((i) => i.cfg.interface === name).map((i) =>
+      i.cfg
+    );
+    let port: InterfacePort;
+    try {
+      port = await this.#openPort(name, cfgs);
+    } catch (err) {
+      if (!(err instanceof InterfaceError && err.kind === "missing")) {
+        this.#log.warn(`interface ${name} appeared but cannot be opened yet: ${String(err)}`);
+      }
+      return;
+    }
+    if (this.#stopping || this.#ifaces.get(name) !== entry || !entry.missing) {
+      await port.close();
+      return;
+    }
+    entry.port = port;
+    entry.missing = false;
+    this.#log.info(`interface ${name} appeared: starting ${cfgs.map((c) => c.name).join(", ")}`);
+    // restarted: their parameters (the advert source) come from the interface
+    await this.#restartQuietly(cfgs);
+  }
+
+  /**
+   * Restarts instances on their (re-)opened interface, joining their groups again; the stop of
+   * an instance that never ran is no transition for hooks (no notify STOP).
+   */
+  async #restartQuietly(cfgs: InstanceConfig[]): Promise<void> {
+    for (const cfg of cfgs) {
+      const down = this.#instances.get(cfg.name)?.adminDown ?? false;
+      this.#quietStops.add(cfg.name);
+      try {
+        await this.#stopInstance(cfg.name);
+      } finally {
+        this.#quietStops.delete(cfg.name);
+      }
+      if (this.#stopping) return;
+      this.#startInstance(cfg, this.#config.global, down);
     }
   }
 
@@ -280,7 +439,11 @@ export class Daemon implements DaemonApi {
     const inst = new InstanceRuntime(cfg, params, {
       wire: wireAddresses(params, group),
       effects: this.#opts.effects,
-      port: entry.port,
+      // read at each use: the entry's port is replaced when a missing interface appears
+      get port() {
+        return entry.port;
+      },
+      vipFailTimeoutMs: this.#opts.vipFailTimeoutMs,
       log: this.#log.forInstance(cfg.name, cfg.vrid, cfg.interface),
       scheduler: this.#scheduler,
       wallClock: () => this.#wallClock(),
@@ -289,6 +452,9 @@ export class Daemon implements DaemonApi {
     this.#instances.set(cfg.name, inst);
     entry.byKey.set(instanceKey(params.family, cfg.vrid), inst);
     this.#tracking.attach(cfg);
+    if (entry.missing) {
+      inst.feed({ type: "faultRaised", reason: `interface ${cfg.interface} does not exist` });
+    }
     inst.start(adminDown ?? this.#opts.adminDownAtStart?.has(cfg.name) ?? false);
   }
 
@@ -308,6 +474,7 @@ export class Daemon implements DaemonApi {
    * then role following: the group's other members are asked to follow an own-election change.
    */
   #onTransition(t: TransitionInfo): void {
+    if (this.#quietStops.has(t.cfg.name)) return;
     this.#opts.onTransition?.(t);
     const roleOf = (n: string) => this.#instances.get(n)?.role;
     const changes = this.#groups.update(t.cfg.name, roleOf, this.#stopping !== null);
@@ -448,6 +615,7 @@ export class Daemon implements DaemonApi {
   shutdown(): Promise<void> {
     this.#stopping ??= (async () => {
       this.#log.info("shutting down");
+      if (this.#interfaceTimer !== null) this.#opts.effects.clearTimer(this.#interfaceTimer);
       await this.#tracking.stop();
       await Promise.all([...this.#instances.keys()].map((n) => this.#stopInstance(n)));
       await this.#addresses.stop();

@@ -87,6 +87,12 @@ export interface InterfacePort {
    * before deadlines fire, so an advert that arrived in time is never judged late. Optional.
    */
   drainReceived?(): void;
+  /**
+   * Re-opens the sockets when the interface now has another index than the one they were
+   * bound to (deleted and re-created: a driver reload, a re-made veth, a hot-plugged NIC).
+   * "missing" when it does not exist now. Throws when re-opening fails. Optional.
+   */
+  rebindIfMoved?(): "same" | "rebound" | "missing";
   /** Stops receiving and closes the sockets; idempotent. */
   close(): Promise<void>;
 }
@@ -135,6 +141,11 @@ export interface Effects {
   ): Promise<InterfacePort>;
   addVips(vips: VipConfig[], dev: string): Promise<VipOutcome>;
   removeVips(vips: VipConfig[], dev: string): Promise<VipOutcome>;
+  /**
+   * Whether the tool that changes addresses runs at all (`ip -batch -` with no commands): a
+   * master that gave way because its VIPs failed rejoins only once it does. Optional.
+   */
+  probeVipTool?(): Promise<VipOutcome>;
   /** Which of `vips` are on `dev` right now (same order). */
   presentVips(vips: VipConfig[], dev: string): Promise<boolean[]>;
   /**

@@ -43,6 +43,37 @@ export const VIP_BACKGROUND_RETRY_MIN_MS = 1000;
 /** ...up to this. They go on while the role still wants the change and nothing newer is queued. */
 export const VIP_BACKGROUND_RETRY_MAX_MS = 30_000;
 
+/**
+ * Consecutive failed sends (adverts or gratuitous ARP) after which the instance steps back to
+ * FAULT: a master that cannot send is not a master (OpenBSD CARP demotes itself on send errors).
+ */
+export const SEND_FAULT_AFTER_ERRORS = 3;
+/** After a send fault, this many sends in a row must succeed before one failure is tolerated again. */
+export const SEND_RECOVER_SUCCESSES = 3;
+/** A self-raised fault (sends, VIPs) is retried this long after it was raised, doubling... */
+export const SELF_FAULT_RETRY_MIN_MS = 2000;
+/** ...up to this, until the instance has worked again. */
+export const SELF_FAULT_RETRY_MAX_MS = 60_000;
+/**
+ * Default time a master may go on without its VIPs configured (`ip` failing, missing or hung)
+ * before it gives way (FAULT) to a backup that can serve; `vrrp run --vip-fail-timeout`.
+ */
+export const DEFAULT_VIP_FAIL_TIMEOUT_MS = 5000;
+
+/** What a send carried: an advert, or an announcement burst (gratuitous ARP, or NA for IPv6). */
+type SendKind = "advert" | "garp";
+const SEND_KIND_NAME: Record<SendKind, string> = { advert: "advert", garp: "gratuitous ARP" };
+
+/** The reasons of the faults an instance raises itself (beside tracking's). */
+const SEND_FAULT = "sendFailed";
+const VIP_FAULT = "vipsNotConfigured";
+
+/** A fault the instance raised itself: the FSM's reason string and the retry that may clear it. */
+interface SelfFault {
+  reason: string;
+  timer: number | null;
+}
+
 /** What an instance needs from the daemon around it. */
 export interface InstanceDeps {
   effects: Effects;
@@ -55,6 +86,8 @@ export interface InstanceDeps {
   onTransition?: (t: TransitionInfo) => void;
   /** where adverts go (default: the family's multicast group from our primary address) */
   wire?: WireAddresses;
+  /** how long a master may lack its VIPs before it gives way (default DEFAULT_VIP_FAIL_TIMEOUT_MS) */
+  vipFailTimeoutMs?: number;
 }
 
 /** One role change, as hooks see it. */
@@ -99,6 +132,19 @@ export class InstanceRuntime {
   #vipError: string | null = null;
   #vipRetryTimer: number | null = null;
   #stopped = false;
+  /** the last failed send (the counts are in #counters) */
+  #lastSendError: string | null = null;
+  /** failed sends in a row, and successful ones in a row */
+  #sendErrorStreak = 0;
+  #sendOkStreak = 0;
+  /** after a send fault: until SEND_RECOVER_SUCCESSES sends succeed, one failure faults again */
+  #sendProbation = false;
+  /** whether the last queued add fully succeeded */
+  #vipAddOk = false;
+  #vipGiveWayTimer: number | null = null;
+  readonly #selfFaults = new Map<string, SelfFault>();
+  /** the next retry delay per self-fault kind (doubles while the fault keeps coming back) */
+  readonly #selfRetryMs = new Map<string, number>();
 
   constructor(cfg: InstanceConfig, params: InstanceParams, deps: InstanceDeps) {
     this.#cfg = cfg;
@@ -211,6 +257,10 @@ export class InstanceRuntime {
     this.#stopped = true;
     this.#deps.scheduler.set(this, null);
     this.#cancelVipRetry();
+    this.#cancelVipGiveWay();
+    for (const f of this.#selfFaults.values()) {
+      if (f.timer !== null) this.#deps.effects.clearTimer(f.timer);
+    }
     // whatever the FSM decided, never leave our addresses behind
     if (this.#lastQueued === "add" || (this.#lastQueued === null && this.#vipsPresent)) {
       this.#queueVips("remove");
@@ -340,6 +390,9 @@ export class InstanceRuntime {
       counters: this.counters(),
       garpMasterDelayMs: this.params.garpMasterDelayMs,
       vipError: this.#vipError,
+      sendErrors: this.#counters.advertSendErrors + this.#counters.garpSendErrors,
+      lastSendError: this.#lastSendError,
+      vipGiveWays: this.#counters.vipGiveWays,
       splitBrain: sb === null ? null : {
         peer: sb.peer,
         priority: sb.priority,
@@ -444,8 +497,11 @@ export class InstanceRuntime {
     const targets: WireAddresses[] = u === null
       ? [this.#wire]
       : u.peers.map((p) => ({ ...this.#wire, dst: p.address }));
+    // unicast with no peer left: nothing to send, so nothing failed
+    if (targets.length === 0) return;
     const hopLimit = u === null ? VRRP_TTL : this.#cfg.unicastTtl ?? VRRP_TTL;
     let sent = 0;
+    const failed: string[] = [];
     for (const to of targets) {
       try {
         // per destination: the VRRPv3 checksum covers it (RFC 5798 §5.2.8)
@@ -454,13 +510,18 @@ export class InstanceRuntime {
         sent++;
         if (u !== null) this.#sentTo.set(to.dst, (this.#sentTo.get(to.dst) ?? 0) + 1);
       } catch (err) {
-        // each refused destination is one send error
-        this.#counters.advertSendErrors++;
         const why = err instanceof Error ? err.message : String(err);
-        this.log.error(`sending advert to ${to.dst} failed: ${why}`);
+        failed.push(u === null ? why : `to ${to.dst}: ${why}`);
       }
     }
-    if (sent === 0) return;
+    // a round counts as failed only when no destination could be sent to: one unreachable
+    // unicast peer must not take the VIPs from the others (it is counted and logged below)
+    if (sent === 0) {
+      this.#sendFailed("advert", failed.join("; "), failed.length);
+      return;
+    }
+    for (const f of failed) this.#sendPartlyFailed("advert", f);
+    this.#sendSucceeded();
     // one per advert whatever the peers, as keepalived's advert_sent (the exporter's source)
     this.#counters.advertsSent++;
     if (advert.priority === 0) this.#counters.priorityZeroSent++;
@@ -480,13 +541,149 @@ export class InstanceRuntime {
       const times = Math.max(1, repeat);
       this.#counters.gratuitousArpsSent += (addresses.length - v6) * times;
       this.#counters.neighbourAdvertsSent += v6 * times;
+      this.#sendSucceeded();
       this.log.debug(`sent gratuitous ARP (${why}) x${Math.max(1, repeat)}`);
     } catch (err) {
-      this.#counters.garpSendErrors++;
-      this.log.error(
-        `sending gratuitous ARP failed: ${err instanceof Error ? err.message : String(err)}`,
-      );
+      this.#sendFailed("garp", err instanceof Error ? err.message : String(err));
     }
+  }
+
+  // --- faults the instance raises itself -------------------------------------------------------
+
+  #sendSucceeded(): void {
+    this.#sendErrorStreak = 0;
+    this.#sendOkStreak++;
+    if (this.#sendProbation && this.#sendOkStreak >= SEND_RECOVER_SUCCESSES) {
+      this.#sendProbation = false;
+      this.#selfRetryMs.delete(SEND_FAULT);
+      this.log.info(`sending works again (${this.#sendOkStreak} sends in a row)`);
+    }
+  }
+
+  /**
+   * The one place send errors are counted (status' `sendErrors` and `/metrics`'
+   * `vrrp_send_errors_total` read these counters): `n` refused sends of `kind`, the last kept.
+   */
+  #countSendErrors(kind: SendKind, message: string, n: number): void {
+    if (kind === "advert") this.#counters.advertSendErrors += n;
+    else this.#counters.garpSendErrors += n;
+    this.#lastSendError = `${SEND_KIND_NAME[kind]}: ${message}`;
+  }
+
+  /** One destination of a send round failed while others worked: counted, not a fault. */
+  #sendPartlyFailed(kind: SendKind, message: string): void {
+    this.#countSendErrors(kind, message, 1);
+    this.log.error(`sending ${SEND_KIND_NAME[kind]} failed: ${message}`);
+  }
+
+  /**
+   * A send round failed (`destinations` refused, each counted); enough rounds in a row (one,
+   * on probation) raise the send fault.
+   */
+  #sendFailed(kind: SendKind, message: string, destinations = 1): void {
+    const what = SEND_KIND_NAME[kind];
+    this.#countSendErrors(kind, message, destinations);
+    this.#sendErrorStreak++;
+    this.#sendOkStreak = 0;
+    // the first of a run is an error line; the rest are counted (status) and logged at debug
+    if (this.#sendErrorStreak === 1) this.log.error(`sending ${what} failed: ${message}`);
+    else this.log.debug(`sending ${what} failed (${this.#sendErrorStreak} in a row): ${message}`);
+    const limit = this.#sendProbation ? 1 : SEND_FAULT_AFTER_ERRORS;
+    if (this.#sendErrorStreak < limit || this.#selfFaults.has(SEND_FAULT)) return;
+    this.#raiseSelfFault(
+      SEND_FAULT,
+      `${SEND_FAULT} (${this.#sendErrorStreak} sends in a row failed, last: ${message})`,
+    );
+  }
+
+  /**
+   * The daemon re-opened our interface's sockets (the interface came back with a new index):
+   * a send fault is cleared now instead of at its next retry.
+   */
+  portRebound(): void {
+    this.#sendErrorStreak = 0;
+    const f = this.#selfFaults.get(SEND_FAULT);
+    if (f) this.#clearSelfFault(SEND_FAULT, "the interface's sockets were re-opened");
+  }
+
+  /**
+   * Raises a fault of our own. Deferred to a microtask: it is decided while an earlier step's
+   * actions still run, and stepping the FSM from inside them would run its actions out of order.
+   */
+  #raiseSelfFault(kind: string, reason: string): void {
+    const f: SelfFault = { reason, timer: null };
+    this.#selfFaults.set(kind, f);
+    this.log.error(`stepping back to FAULT: ${reason}`);
+    queueMicrotask(() => {
+      if (this.#selfFaults.get(kind) !== f) return;
+      this.feed({ type: "faultRaised", reason });
+      this.#armSelfFaultRetry(kind, f);
+    });
+  }
+
+  #armSelfFaultRetry(kind: string, f: SelfFault): void {
+    if (this.#stopped) return;
+    const delay = this.#selfRetryMs.get(kind) ?? SELF_FAULT_RETRY_MIN_MS;
+    this.#selfRetryMs.set(kind, Math.min(delay * 2, SELF_FAULT_RETRY_MAX_MS));
+    f.timer = this.#deps.effects.setTimer(delay, () => {
+      f.timer = null;
+      void this.#retrySelfFault(kind, f);
+    });
+  }
+
+  /** Clears a self-raised fault when the cause looks gone; otherwise tries again later. */
+  async #retrySelfFault(kind: string, f: SelfFault): Promise<void> {
+    if (this.#stopped || this.#selfFaults.get(kind) !== f) return;
+    let why: string | null = null;
+    if (kind === SEND_FAULT) {
+      try {
+        const r = this.#deps.port.rebindIfMoved?.() ?? "same";
+        if (r !== "missing") why = r === "rebound" ? "sockets re-opened" : "retrying";
+      } catch (err) {
+        this.log.warn(`re-opening the interface's sockets failed: ${String(err)}`);
+      }
+    } else {
+      const probe = await (this.#deps.effects.probeVipTool?.() ?? Promise.resolve({ ok: true }));
+      if (probe.ok) why = "ip works again";
+      else this.log.warn(`ip still fails: ${probe.stderr.trim()}`);
+    }
+    if (this.#stopped || this.#selfFaults.get(kind) !== f) return;
+    if (why === null) this.#armSelfFaultRetry(kind, f);
+    else this.#clearSelfFault(kind, why);
+  }
+
+  #clearSelfFault(kind: string, why: string): void {
+    const f = this.#selfFaults.get(kind);
+    if (!f) return;
+    if (f.timer !== null) this.#deps.effects.clearTimer(f.timer);
+    this.#selfFaults.delete(kind);
+    if (kind === SEND_FAULT) {
+      this.#sendProbation = true;
+      this.#sendOkStreak = 0;
+      this.#sendErrorStreak = 0;
+    }
+    this.log.info(`rejoining after ${kind}: ${why}`);
+    this.feed({ type: "faultCleared", reason: f.reason });
+  }
+
+  /** A master wants its VIPs: unless they are configured within the timeout, it gives way. */
+  #armVipGiveWay(): void {
+    if (this.#vipGiveWayTimer !== null) return;
+    const ms = this.#deps.vipFailTimeoutMs ?? DEFAULT_VIP_FAIL_TIMEOUT_MS;
+    this.#vipGiveWayTimer = this.#deps.effects.setTimer(ms, () => {
+      this.#vipGiveWayTimer = null;
+      if (this.#stopped || this.#state.role !== "master" || this.#vipAddOk) return;
+      if (this.#selfFaults.has(VIP_FAULT)) return;
+      this.#counters.vipGiveWays++;
+      const why = this.#vipError ?? "ip has not finished";
+      this.#raiseSelfFault(VIP_FAULT, `${VIP_FAULT} (for ${ms} ms: ${why})`);
+    });
+  }
+
+  #cancelVipGiveWay(): void {
+    if (this.#vipGiveWayTimer === null) return;
+    this.#deps.effects.clearTimer(this.#vipGiveWayTimer);
+    this.#vipGiveWayTimer = null;
   }
 
   /** Groups our VIPs (the excluded ones too: keepalived adds and removes them together) by device. */
@@ -503,6 +700,9 @@ export class InstanceRuntime {
     const generation = ++this.#vipGeneration;
     this.#lastQueued = op;
     this.#cancelVipRetry();
+    this.#vipAddOk = false;
+    if (op === "add") this.#armVipGiveWay();
+    else this.#cancelVipGiveWay();
     this.#chainVips(op, generation, VIP_ATTEMPTS, VIP_BACKGROUND_RETRY_MIN_MS);
   }
 
@@ -574,6 +774,11 @@ export class InstanceRuntime {
     if (allOk) this.#vipsPresent = op === "add";
     else if (op === "add") this.#vipsPresent = true; // partially there: a later stop removes them
     if (generation === this.#vipGeneration) {
+      if (allOk && op === "add") {
+        this.#vipAddOk = true;
+        this.#cancelVipGiveWay();
+        this.#selfRetryMs.delete(VIP_FAULT);
+      }
       if (allOk && this.#vipError !== null) this.log.info(`VIP ${op} succeeded after retries`);
       this.#vipError = allOk ? null : errors.join("; ");
     }
@@ -596,6 +801,7 @@ export function newCounters(): InstanceCounters {
     garpSendErrors: 0,
     vipAddFailures: 0,
     vipRemoveFailures: 0,
+    vipGiveWays: 0,
     vipRepairs: 0,
     vipsFoundOnBackup: 0,
     dualMasterEpisodes: 0,

@@ -7,8 +7,10 @@ import {
   type NetlinkAddress,
   type NetlinkAddress6,
 } from "../../ffi/netlink_addr.ts";
-import { interfaceInfo, interfaceName } from "../../ffi/netif.ts";
+import { interfaceIndex, interfaceInfo, interfaceName } from "../../ffi/netif.ts";
 import { PacketSocket } from "../../ffi/packet_socket.ts";
+import { ipv4ProtocolFromSourceFilter } from "../../ffi/bpf.ts";
+import { ETH_P_IP } from "../../ffi/libc.ts";
 import { sleepMicros } from "../../ffi/sleep.ts";
 import { RawIpSocket } from "../../ffi/raw_socket.ts";
 import { RawIp6Socket } from "../../ffi/raw_socket6.ts";
@@ -27,6 +29,7 @@ import {
   type HostAddress,
   InterfaceError,
   type InterfacePort,
+  type MulticastGroups,
   type Received,
   type SendTo,
   type VipOutcome,
@@ -155,6 +158,129 @@ class DeviceNames {
   }
 }
 
+/** The sockets of one interface, and their receive loops. */
+interface Sockets {
+  info: ReturnType<typeof interfaceInfo>;
+  raw: RawIpSocket;
+  arp: PacketSocket;
+  /** sees adverts claiming our own address (see ownSourceWatch) */
+  own: PacketSocket | null;
+  /** open once an IPv6 instance asked for it (ensureFamily) */
+  raw6: RawIp6Socket | null;
+  linkLocal: string | null;
+  loops: Promise<void>[];
+}
+
+/**
+ * A packet socket that receives only VRRP packets claiming `primaryIp` as their source. The
+ * kernel drops such packets as martians before the raw socket sees them, so without this an
+ * advert spoofing our address (or a second host with our address) would leave no trace; with
+ * it, they arrive like any other (`receivedIpv4`) and the instance counts and logs them
+ * (`ownAdvert`). IPv4 only. Null when it cannot be opened.
+ */
+function ownSourceWatch(
+  name: string,
+  primaryIp: string | null,
+  onReceive: (r: Received) => void,
+  log: Logger,
+): { socket: PacketSocket; loop: Promise<void> } | null {
+  if (primaryIp === null) return null;
+  let socket: PacketSocket;
+  try {
+    socket = PacketSocket.open(name, {
+      protocol: ETH_P_IP,
+      receive: true,
+      filter: ipv4ProtocolFromSourceFilter(IPPROTO_VRRP, v4Bytes(primaryIp)),
+    });
+  } catch (err) {
+    log.warn(`cannot watch for adverts claiming our address on ${name}: ${String(err)}`);
+    return null;
+  }
+  const ifindex = socket.ifindex;
+  const loop = socket.receiveLoop((p) => {
+    if (p.bytes.length <= ETHERNET_HEADER_BYTES) return;
+    onReceive(receivedIpv4(p.bytes.subarray(ETHERNET_HEADER_BYTES), ifindex, p.atMs));
+  }).catch((err) => log.error(`own-address watch on ${name} failed: ${String(err)}`));
+  return { socket, loop };
+}
+
+const ETHERNET_HEADER_BYTES = 14;
+
+/**
+ * Opens the IPv4 raw socket, the packet socket for ARP and the own-address watch on `name` now
+ * (throws OsError); receiving starts at once. `ownIp`: the address to watch when the interface
+ * has none right now (re-created, its address not back yet).
+ */
+function openSockets(
+  name: string,
+  onReceive: (r: Received) => void,
+  groups: MulticastGroups | undefined,
+  log: Logger,
+  ownIp: string | null = null,
+): Sockets {
+  const info = interfaceInfo(name);
+  const raw = RawIpSocket.open(name, groups && { group: v4Bytes(groups.ipv4) });
+  let arp: PacketSocket;
+  try {
+    arp = PacketSocket.open(name);
+  } catch (err) {
+    void raw.close();
+    throw err;
+  }
+  const s: Sockets = { info, raw, arp, own: null, raw6: null, linkLocal: null, loops: [] };
+  watchLoop(
+    s,
+    name,
+    log,
+    raw.receiveLoop((p) => onReceive(receivedIpv4(p.bytes, raw.ifindex, p.atMs))),
+  );
+  const own = ownSourceWatch(name, info.primaryIp ?? ownIp, onReceive, log);
+  if (own) {
+    s.own = own.socket;
+    s.loops.push(own.loop);
+  }
+  return s;
+}
+
+function watchLoop(s: Sockets, name: string, log: Logger, loop: Promise<void>): void {
+  s.loops.push(loop.catch((err) => log.error(`receive loop on ${name} failed: ${err}`)));
+}
+
+/** Opens the IPv6 raw socket of `s` (throws OsError) unless open. */
+function openIpv6(
+  s: Sockets,
+  name: string,
+  onReceive: (r: Received) => void,
+  groups: MulticastGroups | undefined,
+  log: Logger,
+): void {
+  if (s.raw6 !== null) return;
+  s.linkLocal = linkLocalOf(s.info.index, log);
+  const raw6 = RawIp6Socket.open(name, groups && { group: v6Bytes(groups.ipv6) });
+  s.raw6 = raw6;
+  watchLoop(
+    s,
+    name,
+    log,
+    raw6.receiveLoop((p) => p.ip6 && onReceive(receivedIpv6(p.bytes, p.ip6, p.atMs))),
+  );
+}
+
+/** Joins one more group on the open sockets of `s` (IPv6: the raw6 socket must be open). */
+function joinOn(s: Sockets, name: string, family: Family, group: string): void {
+  if (family === Family.ipv4) s.raw.join(v4Bytes(group));
+  else if (s.raw6 === null) throw new Error(`${name}: no IPv6 socket open`);
+  else s.raw6.join(v6Bytes(group));
+}
+
+async function closeSockets(s: Sockets): Promise<void> {
+  await s.raw.close();
+  await s.raw6?.close();
+  await s.arp.close();
+  await s.own?.close();
+  await Promise.all(s.loops);
+}
+
 /** Effects backed by the host: performance.now(), precise timers, raw sockets, `ip addr`. */
 export function realEffects(log: Logger): Effects {
   // one try per call: the instance runtime retries, and knows when a newer change supersedes one
@@ -194,89 +320,105 @@ export function realEffects(log: Logger): Effects {
     setTimer: (delayMs, fn) => timers.setTimer(delayMs, fn),
     clearTimer: (id) => timers.clearTimer(id),
     openInterface(name, onReceive, groups): Promise<InterfacePort> {
-      let raw: RawIpSocket;
-      let arp: PacketSocket;
-      let info;
+      let sockets: Sockets;
       try {
-        info = interfaceInfo(name);
-        raw = RawIpSocket.open(name, groups && { group: v4Bytes(groups.ipv4) });
+        sockets = openSockets(name, onReceive, groups, log);
       } catch (err) {
         return Promise.reject(describe(name, err));
       }
-      try {
-        arp = PacketSocket.open(name);
-      } catch (err) {
-        void raw.close();
-        return Promise.reject(describe(name, err));
-      }
-      if (!info.up) log.warn(`interface ${name} is down`);
-      const loops: Promise<void>[] = [];
-      const watch = (loop: Promise<void>) =>
-        loops.push(loop.catch((err) => log.error(`receive loop on ${name} failed: ${err}`)));
-      watch(raw.receiveLoop((p) => onReceive(receivedIpv4(p.bytes, raw.ifindex, p.atMs))));
-      let raw6: RawIp6Socket | null = null;
-      let linkLocal: string | null = null;
+      if (!sockets.info.up) log.warn(`interface ${name} is down`);
+      /** groups joined beyond the defaults, joined again on re-opened sockets */
+      const joined: { family: Family; group: string }[] = [];
       let closed: Promise<void> | null = null;
-      return Promise.resolve({
+      const port: InterfacePort = {
         name,
-        mac: info.mac,
-        address: (family) => family === Family.ipv4 ? info.primaryIp : linkLocal,
+        get mac() {
+          return sockets.info.mac;
+        },
+        address: (family) => family === Family.ipv4 ? sockets.info.primaryIp : sockets.linkLocal,
         ensureFamily(family) {
-          if (family === Family.ipv4 || raw6 !== null) return;
+          if (family === Family.ipv4) return;
           try {
-            linkLocal = linkLocalOf(info.index, log);
-            raw6 = RawIp6Socket.open(name, groups && { group: v6Bytes(groups.ipv6) });
+            openIpv6(sockets, name, onReceive, groups, log);
           } catch (err) {
             throw describe(name, err);
           }
-          const s = raw6;
-          watch(s.receiveLoop((p) => p.ip6 && onReceive(receivedIpv6(p.bytes, p.ip6, p.atMs))));
         },
         hasAddress: (address) => {
           if (familyOf(address) === Family.ipv6) {
             return dumpIpv6Addresses().some((a) =>
-              a.ifindex === info.index && readAddress(a.address, 0, Family.ipv6) === address
+              a.ifindex === sockets.info.index && readAddress(a.address, 0, Family.ipv6) === address
             );
           }
           const found = netlinkHostAddresses([name]).get(name)?.addrs ?? [];
           return found.some((a) => a.local === address);
         },
         joinGroup: (family, group) => {
-          if (family === Family.ipv4) raw.join(v4Bytes(group));
-          else if (raw6 === null) throw new Error(`${name}: no IPv6 socket open`);
-          else raw6.join(v6Bytes(group));
+          joinOn(sockets, name, family, group);
+          if (!joined.some((j) => j.family === family && j.group === group)) {
+            joined.push({ family, group });
+          }
         },
         send: (message: Uint8Array, to: SendTo) => {
           if (to.family === Family.ipv6) {
-            if (raw6 === null) throw new Error(`${name}: no IPv6 socket open`);
-            raw6.send(message, v6Bytes(to.src), v6Bytes(to.dst), to.hopLimit);
+            if (sockets.raw6 === null) throw new Error(`${name}: no IPv6 socket open`);
+            sockets.raw6.send(message, v6Bytes(to.src), v6Bytes(to.dst), to.hopLimit);
             return;
           }
-          raw.sendMessage(message, {
+          sockets.raw.sendMessage(message, {
             src: v4Bytes(to.src),
             dst: v4Bytes(to.dst),
             ttl: to.hopLimit,
           });
         },
         drainReceived: () => {
-          raw.drainNow();
-          raw6?.drainNow();
+          sockets.raw.drainNow();
+          sockets.raw6?.drainNow();
         },
         sendFrames: (frames) => {
-          for (const f of frames) arp.send(f);
+          for (const f of frames) sockets.arp.send(f);
         },
-        close: () =>
-          closed ??= (async () => {
-            await raw.close();
-            await raw6?.close();
-            await arp.close();
-            await Promise.all(loops);
-          })(),
-      });
+        rebindIfMoved: () => {
+          if (closed) return "same";
+          let index: number;
+          try {
+            index = interfaceIndex(name);
+          } catch {
+            return "missing";
+          }
+          if (index === sockets.raw.ifindex) {
+            // the link-local address may come late (link up, DAD) or change under one index
+            if (sockets.raw6 !== null) {
+              sockets.linkLocal = linkLocalOf(index, log) ?? sockets.linkLocal;
+            }
+            return "same";
+          }
+          // the interface was deleted and re-created: the sockets still name the old index.
+          // Everything is re-opened as it was: IPv6 if it was open, the extra groups joined.
+          const old = sockets;
+          const next = openSockets(name, onReceive, groups, log, old.info.primaryIp);
+          try {
+            if (old.raw6 !== null) openIpv6(next, name, onReceive, groups, log);
+            for (const j of joined) joinOn(next, name, j.family, j.group);
+          } catch (err) {
+            void closeSockets(next);
+            throw err;
+          }
+          sockets = next;
+          void closeSockets(old);
+          return "rebound";
+        },
+        close: () => closed ??= closeSockets(sockets),
+      };
+      return Promise.resolve(port);
     },
     addVips: async (list, dev) => outcome(await batcher.add(list, dev)),
     removeVips: async (list, dev) => outcome(await batcher.remove(list, dev)),
     presentVips: (list, dev) => vips.present(list, dev),
+    probeVipTool: async () => {
+      const r = await denoCommandRunner(["ip", "-batch", "-", "-force"], "");
+      return r.code === 0 ? { ok: true } : { ok: false, stderr: r.stderr || `exit ${r.code}` };
+    },
     linkRunning: (name) => {
       try {
         return interfaceInfo(name).running;

@@ -118,6 +118,12 @@ const VRRP_COUNTERS: { name: string; help: string; key: CounterKey }[] = [
     key: "vipRepairs",
   },
   {
+    name: "vrrp_vip_give_ways_total",
+    help:
+      "Times the instance, as master, gave way (FAULT) because its VIPs were not configured in time",
+    key: "vipGiveWays",
+  },
+  {
     name: "vrrp_vips_found_on_backup_total",
     help: "VIPs that appeared on the host while not master (not added by vrrp)",
     key: "vipsFoundOnBackup",
@@ -298,10 +304,14 @@ export function renderMetricsBytes(
   }
 
   const pairs: [string, string, [string, CounterKey][]][] = [
-    ["vrrp_send_errors_total", "Sends the kernel refused, by what was sent", [
-      [',kind="advert"}', "advertSendErrors"],
-      [',kind="garp"}', "garpSendErrors"],
-    ]],
+    [
+      "vrrp_send_errors_total",
+      "Sends the kernel refused: advert destinations, announcement bursts",
+      [
+        [',kind="advert"}', "advertSendErrors"],
+        [',kind="garp"}', "garpSendErrors"],
+      ],
+    ],
     [
       "vrrp_vip_change_failures_total",
       "VIP changes (ip addr add/del) that failed after their attempts",

@@ -348,3 +348,77 @@ Deno.test("vrrp status shows the unicast peers: when each was last heard, at wha
     ]
   ) assert.ok(text.includes(want), `missing ${JSON.stringify(want)} in\n${text}`);
 });
+
+Deno.test("a flood of refused connections logs a bounded number of lines; the client says busy", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "vrrp-ctl-" });
+  const path = `${dir}/vrrp.sock`;
+  const logged: string[] = [];
+  const server = await startControlServer(path, new FakeDaemon(), (m) => logged.push(m), {
+    maxConnections: 2,
+  });
+  const held = [
+    await Deno.connect({ transport: "unix", path }),
+    await Deno.connect({ transport: "unix", path }),
+  ];
+  try {
+    // 500 connections over the limit, 50 at a time
+    let refused = 0;
+    for (let round = 0; round < 10; round++) {
+      await Promise.all(Array.from({ length: 50 }, async () => {
+        const c = await Deno.connect({ transport: "unix", path });
+        const got = await c.read(new Uint8Array(256));
+        if (got !== null) refused++;
+        c.close();
+      }));
+    }
+    assert.equal(refused, 500);
+    const refusals = logged.filter((l) => /refused \d+ connection/.test(l));
+    assert.equal(refusals.length, 1, refusals.join("\n"));
+    assert.match(refusals[0], /refused 1 connection\(s\): 2 already open \(1 refused since start/);
+    // a CLI request is told why, not "Broken pipe"
+    const reply = await controlRequest(path, { op: "status" });
+    assert.deepEqual(reply, {
+      ok: false,
+      error: "daemon busy: too many connections (limit 2)",
+    });
+  } finally {
+    for (const c of held) c.close();
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("vrrp status shows send errors, give-ways and interface drops when there are any", () => {
+  const text = renderStatus({
+    ok: true,
+    version: 1,
+    pid: 7,
+    configFile: "c.conf",
+    startedAt: "2026-01-01T00:00:00.000Z",
+    instances: [{
+      name: "vi1",
+      interface: "eth0",
+      vrid: 1,
+      state: "fault",
+      adminDown: false,
+      basePriority: 100,
+      effectivePriority: 100,
+      priorityAdjustments: [],
+      masterIp: null,
+      vips: [],
+      lastTransition: null,
+      advertsSent: 9,
+      advertsReceived: 0,
+      drops: { ownAdvert: 3 },
+      splitBrain: null,
+      sendErrors: 4,
+      lastSendError: "advert: sendto: No such device",
+      vipGiveWays: 1,
+    }],
+    interfaceDrops: { eth0: { truncated: 2 }, eth1: {} },
+  });
+  assert.match(text, /SEND ERRORS {2}4 \(last: advert: sendto: No such device\)/);
+  assert.match(text, /gave way {5}1 time\(s\): VIPs not configured in time/);
+  assert.match(text, /drops {8}ownAdvert 3/);
+  assert.match(text, /dropped before any instance.*\n {2}eth0 {9}truncated 2$/);
+});

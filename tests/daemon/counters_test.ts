@@ -78,7 +78,7 @@ Deno.test("counters follow a takeover, a split brain, a step-down and a resignat
 
 Deno.test("unicast: an advert counts once whatever the peers (keepalived's advert_sent); each peer's sends apart; a refused destination is a send error", async () => {
   const host = new FakeHost();
-  host.refuseSendTo.add("10.101.1.187");
+  host.sendFailsTo.set("10.101.1.187", "sendto: No route to host");
   const { daemon } = await bootDaemon(
     host,
     CONF.replace(

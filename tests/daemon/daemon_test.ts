@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { parseConfigText } from "../../config/load.ts";
 import { Daemon } from "../../lib/daemon/daemon.ts";
-import { InterfaceError } from "../../lib/daemon/effects.ts";
 import { Logger } from "../../lib/daemon/logger.ts";
 import { masterDownIntervalMs, skewTimeMs } from "../../lib/vrrp/timers.ts";
 import { authDataFromPassword, decodeAdvert } from "../../lib/vrrp/packet.ts";
@@ -239,15 +238,19 @@ Deno.test("Daemon.reload() applies only what changed and keeps the old config on
   await daemon.shutdown();
 });
 
-Deno.test("Daemon.start() refuses a missing interface before touching the host", async () => {
+Deno.test("Daemon.start(): a missing interface leaves its instance in FAULT, the others run", async () => {
   const host = new FakeHost();
   host.addresses.set("eth0", new Set(["10.0.0.1"]));
-  await assert.rejects(
-    () => boot(host, [VI1, { ...VI2, iface: "eth9" }]),
-    (err) => err instanceof InterfaceError && err.kind === "missing" && /eth9/.test(err.message),
-  );
-  assert.deepEqual(host.ipLog, []);
-  assert.deepEqual(host.closed, ["eth0"], "the interface opened first is closed again");
+  const { daemon } = await boot(host, [VI1, { ...VI2, iface: "eth9" }]);
+  await host.advance(masterDownIntervalMs(2, 100, 100) + 100);
+  const st = await daemon.status();
+  assert.ok(st.ok && "instances" in st);
+  assert.deepEqual(st.instances.map((i) => `${i.name} ${i.state}`), [
+    "vi1 master",
+    "vi2 fault",
+  ]);
+  assert.match(st.instances[1].lastTransition?.reason ?? "", /interface eth9 does not exist/);
+  await daemon.shutdown();
 });
 
 Deno.test("Daemon: status, admin down (hand over at once) and admin up", async () => {

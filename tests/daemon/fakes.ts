@@ -47,15 +47,23 @@ export class FakeHost implements Effects {
   gate: Promise<void> | null = null;
   permissionDenied = false;
   receivers = new Map<string, (r: Received) => void>();
+  /** interfaces whose sends fail (a deleted interface, a firewall), with the error text */
+  sendFails = new Map<string, string>();
+  /** destinations (unicast peers, groups) whose sends fail, with the error text */
+  sendFailsTo = new Map<string, string>();
+  /** interface name -> its index; bump it to model a deleted and re-created interface */
+  ifindex = new Map<string, number>();
+  /** `ip -batch -` probe outcome (see Effects.probeVipTool) */
+  vipToolWorks = true;
   /** packets the "kernel" holds for an interface, not yet handed over (see {@link queue}) */
   queued = new Map<string, Received[]>();
   closed: string[] = [];
   /** interface name -> more addresses on it than the primary (unicast_src_ip checks) */
   extraAddresses = new Map<string, string[]>();
-  /** multicast groups joined: `iface family group` */
+  /** multicast groups joined: `iface family group` (again after each rebind) */
   joined: string[] = [];
-  /** destinations whose sends the "kernel" refuses (EHOSTUNREACH, as sendto throws it) */
-  refuseSendTo = new Set<string>();
+  /** ensureFamily calls: `iface family` */
+  families: string[] = [];
 
   now(): number {
     return this.nowMs;
@@ -97,21 +105,45 @@ export class FakeHost implements Effects {
       );
     }
     this.receivers.set(name, onPacket);
+    let boundIndex = this.ifindex.get(name) ?? 1;
+    /** the groups this port joined (beside the defaults) */
+    const groups: string[] = [];
+    const failure = () => {
+      const stale = (this.ifindex.get(name) ?? 1) !== boundIndex;
+      const why = stale ? "sendto: No such device" : this.sendFails.get(name);
+      if (why !== undefined) throw new Error(why);
+    };
     return Promise.resolve({
       name,
       mac: new Uint8Array([2, 0, 0, 0, 0, 0xa]),
       address: (family) => family === "ipv4" ? ip : this.linkLocal.get(name) ?? null,
-      ensureFamily: () => {},
+      ensureFamily: (family) => void this.families.push(`${name} ${family}`),
       hasAddress: (a) =>
         a === ip || a === this.linkLocal.get(name) ||
         (this.extraAddresses.get(name) ?? []).includes(a),
-      joinGroup: (family, group) => void this.joined.push(`${name} ${family} ${group}`),
+      joinGroup: (family, group) => {
+        const g = `${name} ${family} ${group}`;
+        if (!groups.includes(g)) groups.push(g);
+        this.joined.push(g);
+      },
       send: (message, to) => {
-        if (this.refuseSendTo.has(to.dst)) throw new Error(`sendto ${to.dst}: No route to host`);
+        failure();
+        const why = this.sendFailsTo.get(to.dst);
+        if (why !== undefined) throw new Error(why);
         this.adverts.push({ iface: name, at: this.nowMs, message, to });
       },
       sendFrames: (frames) => {
+        failure();
         for (const frame of frames) this.frames.push({ iface: name, at: this.nowMs, frame });
+      },
+      rebindIfMoved: () => {
+        if (!this.interfaces.has(name)) return "missing";
+        const now = this.ifindex.get(name) ?? 1;
+        if (now === boundIndex) return "same";
+        boundIndex = now;
+        // new sockets: the groups are joined again
+        this.joined.push(...groups);
+        return "rebound";
       },
       drainReceived: () => {
         const list = this.queued.get(name) ?? [];
@@ -163,6 +195,9 @@ export class FakeHost implements Effects {
   }
   removeVips(vips: VipConfig[], dev: string): Promise<VipOutcome> {
     return this.#vipRun("remove", vips, dev);
+  }
+  probeVipTool(): Promise<VipOutcome> {
+    return Promise.resolve(this.vipToolWorks ? { ok: true } : { ok: false, stderr: "ip: failing" });
   }
   presentVips(vips: VipConfig[], dev: string): Promise<boolean[]> {
     const set = this.addresses.get(dev) ?? new Set();
@@ -295,9 +330,15 @@ export class AddressWatchingHost extends FakeHost {
  * logging at debug level into `lines`; a reload reads what `reloadText()` returns then (default:
  * `text` again).
  */
-export async function bootDaemon(host: FakeHost, text: string, reloadText?: () => string) {
+export async function bootDaemon(
+  host: FakeHost,
+  text: string,
+  reloadText?: () => string,
+  opts: { vipFailTimeoutMs?: number } = {},
+) {
   const lines: string[] = [];
   const groups: GroupChange[] = [];
+  const transitions: string[] = [];
   const logger = new Logger({ level: "debug", format: "text", sink: (l) => lines.push(l) });
   const parse = (t: string) => parseConfigText(t, "test.conf", "keepalived", { configId: "x" });
   const loaded = parse(text);
@@ -309,6 +350,8 @@ export async function bootDaemon(host: FakeHost, text: string, reloadText?: () =
     loadConfig: () => Promise.resolve(parse(reloadText?.() ?? text)),
     pid: 1,
     onGroupTransition: (c) => groups.push(c),
+    onTransition: (t) => transitions.push(`${t.cfg.name} ${t.from} -> ${t.to}`),
+    vipFailTimeoutMs: opts.vipFailTimeoutMs,
   });
-  return { daemon, lines, groups };
+  return { daemon, lines, groups, transitions };
 }

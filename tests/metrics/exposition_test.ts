@@ -238,6 +238,63 @@ vrrp_instance six {
   await daemon.shutdown();
 });
 
+Deno.test("send errors have one source: status' sendErrors and vrrp_send_errors_total agree; give-ways and interface drops are on the page", async () => {
+  const host = new AddressWatchingHost();
+  // ip fails from the start: each master gives way 3 s after it wanted its VIPs
+  host.failNext = 1_000_000;
+  host.vipToolWorks = false;
+  const { daemon } = await bootDaemon(host, CONF, undefined, { vipFailTimeoutMs: 3000 });
+  const db = 'iname="db",intf="eth0",vrid="8"';
+  const web = 'iname="web-1",intf="eth0",vrid="7"';
+  await host.advance(masterDownIntervalMs(VrrpVersion.v2, 100, 90) + 10);
+  // sends fail for a second: counted, too few in a row for a send fault
+  host.sendFails.set("eth0", "sendto: Operation not permitted");
+  await host.advance(1000);
+  // a packet too short to name a VRID: counted on the interface
+  host.deliver("eth0", {
+    ok: false,
+    family: "ipv4",
+    reason: DropReason.truncated,
+    detail: "1 byte",
+    vrid: null,
+    atMs: host.nowMs,
+  });
+  const snap = daemon.snapshot();
+  assert.ok(snap.ok);
+  const text = page(snap);
+  const lines = text.split("\n");
+  for (const i of snap.instances) {
+    const labels = i.name === "db" ? db : web;
+    const advert = i.counters!.advertSendErrors;
+    const garp = i.counters!.garpSendErrors;
+    assert.ok(advert >= 1, `${i.name}: ${advert} advert send errors`);
+    assert.equal(i.sendErrors, advert + garp);
+    assert.ok(lines.includes(`vrrp_send_errors_total{${labels},kind="advert"} ${advert}`), text);
+    assert.ok(lines.includes(`vrrp_send_errors_total{${labels},kind="garp"} ${garp}`));
+    assert.ok(lines.includes(`vrrp_vip_give_ways_total{${labels}} 0`));
+  }
+  assert.ok(
+    lines.includes('vrrp_interface_packets_dropped_total{intf="eth0",reason="truncated"} 1'),
+    text,
+  );
+  host.sendFails.delete("eth0");
+  await host.advance(2500);
+  const later = daemon.snapshot();
+  assert.ok(later.ok);
+  const after = page(later).split("\n");
+  for (const i of later.instances) {
+    assert.equal(i.state, "fault", i.name);
+    assert.equal(i.vipGiveWays, 1, i.name);
+    assert.equal(i.counters!.vipGiveWays, 1);
+    assert.ok(after.includes(`vrrp_vip_give_ways_total{${i.name === "db" ? db : web}} 1`));
+  }
+  host.failNext = 0;
+  host.vipToolWorks = true;
+  const stopped = daemon.shutdown();
+  await host.advance(5000); // the removal's retry pauses run on the fake clock
+  await stopped;
+});
+
 Deno.test("escapeLabel() escapes backslash, quote and newline", () => {
   assert.equal(escapeLabel('a\\b"c\nd'), 'a\\\\b\\"c\\nd');
 });

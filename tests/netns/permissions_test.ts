@@ -111,6 +111,13 @@ testWith(
         { describe: () => Deno.readTextFile(notifyLog).catch(() => "(no log)") },
       );
 
+      // a reload parses in a Worker: it must load and read the config under these permissions
+      const rl = await lab.exec("a", vrrp(["reload", "--socket", socket]), { timeoutMs: 20_000 });
+      assert.equal(rl.code, 0, `${rl.stdout}${rl.stderr}\n${daemon.stderr()}`);
+      assert.match(rl.stdout + rl.stderr, /reloaded: 0 added, 0 changed, 0 removed, 2 unchanged/);
+      // the lock that keeps a second daemon out was taken beside the socket
+      assert.ok((await Deno.stat(`${socket}.lock`)).isFile);
+
       // `vrrp down` persists the admin state under the state dir (the other writable path)
       const down = await lab.exec("a", vrrp(["down", "ha-internal-2", "--socket", socket]), {
         timeoutMs: 20_000,

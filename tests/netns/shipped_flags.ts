@@ -15,6 +15,7 @@ export function shippedRunFlags(socketPaths?: string[], metricsListen?: string):
       i++; // its value
       continue;
     }
+    if (args[i].startsWith("--include=")) continue; // compile-only
     if (args[i].startsWith("--")) out.push(args[i]);
   }
   return out;
