@@ -543,3 +543,113 @@ testWith("faults: one daemon per socket, connection flood, interface missing at 
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }
 });
+
+testWith(
+  "faults: an IPv6 (VRRPv3) master's interface re-created: IPv6 socket and mcast_dst_ip back",
+  NEEDS,
+  async () => {
+    const lab = await Lab.create({ routers: ["a", "b"], client: false, ipv6: true });
+    const tmp = await Deno.makeTempDir({ prefix: "vrrp-faults6-" });
+    const procs: LabProcess[] = [];
+    const conf = (priority: number) =>
+      `vrrp_instance V6 {
+  interface eth0
+  virtual_router_id 61
+  priority ${priority}
+  advert_int 1
+  mcast_dst_ip ff02::14
+  virtual_ipaddress {
+    fd00:101::161/64
+  }
+}
+`;
+    try {
+      await Deno.writeTextFile(`${tmp}/a.conf`, conf(150));
+      await Deno.writeTextFile(`${tmp}/b.conf`, conf(100));
+      const a = await startDaemon(lab, "a", `${tmp}/a.conf`, tmp);
+      procs.push(a);
+      const b = await startDaemon(lab, "b", `${tmp}/b.conf`, tmp);
+      procs.push(b);
+      await waitUntil(
+        "A master, B backup",
+        async () =>
+          (await stateOf(lab, "a", tmp, "V6")) === "master" &&
+          (await stateOf(lab, "b", tmp, "V6")) === "backup",
+        15_000,
+      );
+      // on B: A's IPv6 adverts (source, destination, time)
+      const cap = lab.spawn("b", [
+        "tshark",
+        "-l",
+        "-n",
+        "-i",
+        "eth0",
+        "-f",
+        "ip6 proto 112",
+        "-T",
+        "fields",
+        "-E",
+        "separator=;",
+        "-e",
+        "frame.time_epoch",
+        "-e",
+        "ipv6.src",
+        "-e",
+        "ipv6.dst",
+        "-e",
+        "vrrp.prio",
+      ]);
+      procs.push(cap);
+      const seen = () =>
+        cap.stdout().split("\n").filter((l) => l.includes(";")).map((l) => {
+          const [t, src, dst, prio] = l.split(";");
+          return { at: Number(t) * 1000, src, dst, prio: Number(prio) };
+        });
+      const oldLl = await lab.linkLocal("a");
+      await waitUntil(
+        "tshark to see A's adverts",
+        () => seen().some((x) => x.src === oldLl),
+        15_000,
+        {
+          describe: () => `A's link-local ${oldLl}; seen:\n${cap.stdout().slice(-1000)}`,
+        },
+      );
+      await recreateLink(lab, "a");
+      const t0 = Date.now();
+      let newLl = "";
+      await waitUntil("A's new link-local address", async () => {
+        newLl = await lab.linkLocal("a").catch(() => "");
+        return newLl !== "" && newLl !== oldLl;
+      }, 5_000);
+      const ms = await waitUntil(
+        "A's IPv6 adverts from its new link-local to ff02::14",
+        () =>
+          seen().some((x) =>
+            x.at > t0 && x.src === newLl && x.dst === "ff02::14" && x.prio === 150
+          ),
+        20_000,
+        {
+          describe: async () =>
+            `A: ${await stateOf(lab, "a", tmp, "V6")}\n${a.stderr().slice(-2000)}`,
+        },
+      );
+      console.log(`    IPv6 adverts back ${ms.toFixed(0)} ms after the re-creation`);
+      // B hears them on ff02::14 (A's re-opened socket sends there; B's joined it): A wins back
+      await waitUntil(
+        "A master, B backup again",
+        async () =>
+          (await stateOf(lab, "a", tmp, "V6")) === "master" &&
+          (await stateOf(lab, "b", tmp, "V6")) === "backup",
+        15_000,
+      );
+      const st = await instanceOf(lab, "a", tmp, "V6");
+      assert.equal(st.masterIp, newLl);
+      assert.ok((st.sendErrors ?? 0) < 10, `sendErrors ${st.sendErrors}`);
+      assert.match(a.stdout() + a.stderr(), /eth0 was re-created \(new index\): sockets re-opened/);
+    } finally {
+      for (const p of procs) await p.stop(3000).catch(() => {});
+      await lab.destroy();
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    }
+  },
+);
