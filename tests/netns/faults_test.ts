@@ -646,6 +646,24 @@ testWith(
       assert.equal(st.masterIp, newLl);
       assert.ok((st.sendErrors ?? 0) < 10, `sendErrors ${st.sendErrors}`);
       assert.match(a.stdout() + a.stderr(), /eth0 was re-created \(new index\): sockets re-opened/);
+      // the address watch names IPv6 addresses' devices by index: the re-created eth0 (a new
+      // index) is followed too, so a VIP deleted now is put back and counted
+      const vip = "fd00:101::161";
+      await waitUntil(
+        "A's IPv6 VIP on the re-created eth0",
+        async () => (await lab.addresses6("a")).includes(vip),
+        5000,
+      );
+      const repairs = st.counters?.vipRepairs ?? 0;
+      await lab.must("a", ["ip", "-6", "addr", "del", `${vip}/64`, "dev", "eth0"]);
+      await waitUntil(
+        "the IPv6 VIP put back after ip -6 addr del",
+        async () => (await lab.addresses6("a")).includes(vip),
+        2000,
+      );
+      const repaired = await instanceOf(lab, "a", tmp, "V6");
+      assert.equal(repaired.counters?.vipRepairs, repairs + 1);
+      assert.ok(repaired.vips.every((v) => v.present), JSON.stringify(repaired.vips));
     } finally {
       for (const p of procs) await p.stop(3000).catch(() => {});
       await lab.destroy();
