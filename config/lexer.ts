@@ -427,8 +427,16 @@ function include(tokens: Token[], file: string, run: LexRun, stack: string[]): v
         return;
       }
       const kind = host.fileKind?.(path) ?? "file";
-      if (kind === "fifo" || kind.endsWith("device") || kind === "socket") {
-        diags.error(t.pos, `include "${path}" is a ${kind}, not a regular file; not reading it`);
+      if (refusedKind(kind)) {
+        diags.error(
+          t.pos,
+          `include "${path}" is a ${kind}, not a regular file; not reading it (keepalived ` +
+            `skips it; here it is an error, as reading one blocks or never ends)`,
+        );
+        continue;
+      }
+      if (skippedKind(kind)) {
+        diags.warning(t.pos, skippedMessage(path, kind));
         continue;
       }
       const text = host.readFile(path);
@@ -529,14 +537,33 @@ function expandGlob(pattern: string, host: LexHost, pos: SourcePos, diags: Diagn
   return bases.filter((p) => {
     const kind = host.fileKind!(p);
     if (kind === "file") return true;
-    if (kind === "fifo" || kind.endsWith("device") || kind === "socket") {
+    if (refusedKind(kind)) {
       diags.error(
         pos,
         `include glob matches "${p}", a ${kind}, not a regular file; not reading it`,
       );
-    }
+    } else if (skippedKind(kind)) diags.warning(pos, skippedMessage(p, kind));
     return false;
   });
+}
+
+/**
+ * FIFOs, devices and sockets are refused: keepalived skips them with a warning, but reading one
+ * blocks or never ends, so a config naming one is an error here (a reload is refused).
+ */
+function refusedKind(kind: FileKind): boolean {
+  return kind === "fifo" || kind.endsWith("device") || kind === "socket";
+}
+
+/** Directories and executable files: keepalived skips them with a warning, whatever the include. */
+function skippedKind(kind: FileKind): boolean {
+  return kind === "directory" || kind === "executable file";
+}
+
+function skippedMessage(path: string, kind: FileKind): string {
+  const what = kind === "directory" ? "a directory" : "an executable file";
+  return `include "${path}" is ${what}, not a regular non-executable file; skipped, as ` +
+    `keepalived does`;
 }
 
 function globToRegExp(seg: string): RegExp {

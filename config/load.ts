@@ -10,7 +10,7 @@ import { parseToml } from "./toml.ts";
 import { validate } from "./validate.ts";
 import { applyKeepalivedRules } from "./keepalived_rules.ts";
 import { type LexHost, MAX_FILE_BYTES, type ReadRefusal } from "./lexer.ts";
-import { type FileKind, fileKind, readTextFileBounded } from "./read_file.ts";
+import { type FileKind, fileKind, includeKind, readTextFileBounded } from "./read_file.ts";
 
 /** Options for parseConfigText(). */
 export interface ParseOptions {
@@ -97,7 +97,7 @@ export function parseConfigText(
     configId: opts.configId ?? shortHostname(),
   };
   // injected readers (tests) come without a kind check unless they bring one
-  const kind = opts.fileKind ?? (opts.readFile ? undefined : fileKind);
+  const kind = opts.fileKind ?? (opts.readFile ? undefined : includeKind);
   if (kind) host.fileKind = kind;
   if (opts.random) host.random = opts.random;
   host.env = opts.env ?? readEnv;

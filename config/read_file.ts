@@ -7,6 +7,7 @@
 /** What a path is, as far as reading it goes. */
 export type FileKind =
   | "file"
+  | "executable file"
   | "directory"
   | "missing"
   | "fifo"
@@ -14,6 +15,20 @@ export type FileKind =
   | "block device"
   | "socket"
   | "unreadable";
+
+/**
+ * The kind of `path` as keepalived sees an include: a regular file with an execute bit is an
+ * "executable file", which keepalived skips ("not a regular non-executable file").
+ */
+export function includeKind(path: string): FileKind {
+  const kind = fileKind(path);
+  if (kind !== "file") return kind;
+  try {
+    return ((Deno.statSync(path).mode ?? 0) & 0o111) !== 0 ? "executable file" : "file";
+  } catch {
+    return "unreadable";
+  }
+}
 
 /** The kind of `path` after following symlinks; never throws. */
 export function fileKind(path: string): FileKind {

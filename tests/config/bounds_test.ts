@@ -186,3 +186,31 @@ Deno.test("include brace alternatives that double with each brace stop at the fi
     JSON.stringify(r.diagnostics),
   );
 });
+
+Deno.test("includes of a directory or an executable file are skipped with a warning, as keepalived 2.2.7 does", async () => {
+  // keepalived -t: "Configuration file '…' is a directory - skipping" and "… is not a regular
+  // non-executable file - skipping", for include and includer alike, and it accepts the config
+  const dir = await Deno.makeTempDir({ prefix: "vrrp-bounds-" });
+  try {
+    const instance = (name: string, vrid: number) =>
+      `vrrp_instance ${name} {\n interface lo\n virtual_router_id ${vrid}\n priority 100\n` +
+      ` virtual_ipaddress {\n  10.9.9.${vrid}/32\n }\n}\n`;
+    await Deno.mkdir(`${dir}/sub.d`);
+    await Deno.writeTextFile(`${dir}/exe.conf`, instance("FROM_EXE", 7));
+    await Deno.chmod(`${dir}/exe.conf`, 0o755);
+    await Deno.writeTextFile(
+      `${dir}/main.conf`,
+      `include sub.d\nincluder ${dir}/exe.conf\ninclude e*.conf\n${instance("A", 5)}`,
+    );
+    const r = await loadConfig(`${dir}/main.conf`, { configId: "h" });
+    const errors = r.diagnostics.filter((d) => d.severity === "error");
+    assert.deepEqual(errors, []);
+    const skipped = r.diagnostics.filter((d) => /skipped, as keepalived does/.test(d.message));
+    assert.deepEqual(skipped.map((d) => [d.line, d.col]), [[1, 9], [2, 10], [3, 9]]);
+    assert.match(skipped[0].message, /is a directory/);
+    assert.match(skipped[1].message, /is an executable file/);
+    assert.deepEqual(r.config?.instances.map((i) => i.name), ["A"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
