@@ -2,8 +2,10 @@
  * vrrp: the command tree, declared in one place. Each command lives in lib/cli/ and returns an
  * exit code; this file only parses arguments and maps errors to exit codes.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import type { Command } from "@commander-js/extra-typings";
 import { VERSION } from "./lib/version.ts";
+import { parseRunArgs, RUN_OPTIONS } from "./lib/cli/run_options.ts";
+import type { RunOptions } from "./lib/cli/run.ts";
 
 // Each command's module is loaded only when that command runs: the daemon then carries none of
 // the decode, sniff, convert or status code (about a megabyte of RSS it would never use).
@@ -30,8 +32,12 @@ export const Exit = {
 
 const DEFAULT_SOCKET = "/run/vrrp/vrrp.sock";
 
-/** Builds the command tree; `setCode` receives the exit code of whichever command ran. */
-export function buildCli(setCode: (code: number) => void): Command {
+/**
+ * Builds the command tree; `setCode` receives the exit code of whichever command ran. Commander
+ * is imported here, not at the top: `vrrp run` never loads it (see lib/cli/run_options.ts).
+ */
+export async function buildCli(setCode: (code: number) => void): Promise<Command> {
+  const { Command, InvalidArgumentError, Option } = await import("@commander-js/extra-typings");
   const program = new Command()
     .name("vrrp")
     .description("VRRPv2 (RFC 3768) high-availability daemon: keeps virtual IPs alive across hosts")
@@ -49,43 +55,25 @@ export function buildCli(setCode: (code: number) => void): Command {
   const socketOption = () =>
     new Option("--socket <PATH>", "control socket of the running daemon").default(DEFAULT_SOCKET);
 
-  program.command("run")
-    .description("run the daemon in the foreground")
-    .addOption(configOption())
-    .addOption(configIdOption())
-    .addOption(
-      new Option("--log-level <LEVEL>", "least severe level logged").choices(
-        ["debug", "info", "warn", "error"] as const,
-      ).default("info" as const),
-    )
-    .addOption(
-      new Option("--log-format <FORMAT>", "log line format").choices(["text", "json"] as const)
-        .default("text" as const),
-    )
-    .addOption(new Option("--socket <PATH>", "control socket path (overrides the config)"))
-    .addOption(
-      new Option("--state-dir <DIR>", "administrative state directory (overrides the config)"),
-    )
-    .addOption(
-      new Option(
-        "--metrics-listen <ADDR:PORT>",
-        "serve Prometheus metrics at http://ADDR:PORT/metrics; a bare PORT means 127.0.0.1 " +
-          "(overrides the config; off by default)",
-      ),
-    )
-    .addOption(
-      new Option(
-        "--vip-fail-timeout <SECONDS>",
-        "a master whose VIPs cannot be configured for this long gives way (FAULT)",
-      ).default("5").argParser((v) => {
-        const n = Number(v);
-        if (!Number.isFinite(n) || n <= 0 || n > 3600) {
-          throw new InvalidArgumentError("expected seconds, more than 0 and at most 3600");
+  // declared for `vrrp --help` and `vrrp help run`; main() parses `vrrp run` without commander
+  const run = program.command("run").description("run the daemon in the foreground");
+  for (const spec of RUN_OPTIONS) {
+    const option = new Option(spec.flags, spec.description);
+    if (spec.choices) option.choices(spec.choices);
+    if (spec.default !== undefined) option.default(spec.default);
+    const parse = spec.parse;
+    if (parse) {
+      option.argParser((text: string) => {
+        try {
+          return parse(text);
+        } catch (err) {
+          throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
         }
-        return n;
-      }),
-    )
-    .action(async (opts) => setCode(await (await commands.run()).runDaemon(opts)));
+      });
+    }
+    run.addOption(option);
+  }
+  run.action(async (opts) => setCode(await runCommand(opts as RunOptions)));
 
   program.command("status")
     .description("show the live state of the running daemon")
@@ -152,10 +140,31 @@ export function buildCli(setCode: (code: number) => void): Command {
   return program;
 }
 
+async function runCommand(opts: RunOptions): Promise<number> {
+  return await (await commands.run()).runDaemon(opts);
+}
+
 /** Runs the CLI with `args` and resolves to the exit code; never exits the process itself. */
 export async function main(args: string[]): Promise<number> {
+  if (args[0] === "run") {
+    const parsed = parseRunArgs(args.slice(1));
+    if (parsed.kind === "run") {
+      try {
+        return await runCommand(parsed.options);
+      } catch (err) {
+        return failed(err);
+      }
+    }
+    if (parsed.kind === "help") {
+      console.log(parsed.text);
+      return Exit.ok;
+    }
+    console.error(`${parsed.message}\n\n(see vrrp run --help)`);
+    return Exit.usage;
+  }
   let code: number = Exit.ok;
-  const program = buildCli((c) => code = c);
+  const program = await buildCli((c) => code = c);
+  const { CommanderError } = await import("@commander-js/extra-typings");
   try {
     await program.parseAsync(args, { from: "user" });
   } catch (err) {
@@ -163,10 +172,15 @@ export async function main(args: string[]): Promise<number> {
       // --help and --version end here too, with exit code 0
       return err.exitCode === 0 ? Exit.ok : Exit.usage;
     }
-    console.error(`vrrp: ${err instanceof Error ? err.message : String(err)}`);
-    return Exit.failure;
+    return failed(err);
   }
   return code;
+}
+
+/** An error no command handled: one line, exit 1. */
+function failed(err: unknown): number {
+  console.error(`vrrp: ${err instanceof Error ? err.message : String(err)}`);
+  return Exit.failure;
 }
 
 if (import.meta.main) {

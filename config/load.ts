@@ -6,7 +6,7 @@ import type { Diagnostic, LoadResult, SourcePos } from "./model.ts";
 import { Diagnostics, sortDiagnostics } from "./diagnostics.ts";
 import { DEFAULT_CONFIG_PATHS, emptyConfig } from "./defaults.ts";
 import { parseKeepalived } from "./keepalived.ts";
-import { parseToml } from "./toml.ts";
+import type { parseToml } from "./toml.ts";
 import { validate } from "./validate.ts";
 import { applyKeepalivedRules } from "./keepalived_rules.ts";
 import { type LexHost, MAX_FILE_BYTES, type ReadRefusal } from "./lexer.ts";
@@ -83,6 +83,17 @@ export function detectFormat(path: string, text: string): "keepalived" | "toml" 
   return "keepalived";
 }
 
+let tomlFrontEnd: typeof parseToml | null = null;
+
+/**
+ * Loads the TOML front end. It is loaded only for TOML configs: smol-toml is an npm package, and
+ * the first npm module brings in Deno's Node layer (RSS a keepalived.conf daemon never needs).
+ * loadConfig() calls it; a direct parseConfigText() of TOML needs it awaited first.
+ */
+export async function loadTomlFrontEnd(): Promise<void> {
+  tomlFrontEnd ??= (await import("./toml.ts")).parseToml;
+}
+
 /** Parses `text` as `format` and validates it; includes are read through `opts.readFile`. */
 export function parseConfigText(
   text: string,
@@ -103,8 +114,11 @@ export function parseConfigText(
   host.env = opts.env ?? readEnv;
   let front;
   try {
+    if (format === "toml" && tomlFrontEnd === null) {
+      throw new Error("the TOML front end is not loaded (await loadTomlFrontEnd() first)");
+    }
     front = format === "toml"
-      ? parseToml(text, file, diags)
+      ? tomlFrontEnd!(text, file, diags)
       : parseKeepalived(text, file, host, diags);
   } catch (err) {
     // a bug, not bad input: still report it as a diagnostic rather than crash `check`
@@ -127,11 +141,18 @@ export function parseConfigText(
  * Reads and parses the config at `path`, or the first default path that exists.
  * A missing or unreadable file gives a LoadResult with one error.
  */
-export function loadConfig(
+export async function loadConfig(
   path: string | undefined,
   opts: { configId?: string; asWritten?: boolean } = {},
 ): Promise<LoadResult> {
-  return Promise.resolve(loadConfigSync(path, opts));
+  // the TOML front end loads only when the file to be read is TOML (see loadTomlFrontEnd)
+  for (const p of path === undefined ? DEFAULT_CONFIG_PATHS : [path]) {
+    if (fileKind(p) === "missing") continue;
+    const r = readTextFileBounded(p, MAX_FILE_BYTES);
+    if (r.ok && detectFormat(p, r.text) === "toml") await loadTomlFrontEnd();
+    break;
+  }
+  return loadConfigSync(path, opts);
 }
 
 /** {@link loadConfig}, synchronously (bounded: see MAX_CONFIG_CHARS and friends in lexer.ts). */

@@ -3,7 +3,7 @@
  * event loop never waits for a parse, and a parse that runs past its time is terminated.
  * One request, one reply, then the worker is terminated by its owner.
  */
-import { loadConfigSync } from "../../config/load.ts";
+import { loadConfig } from "../../config/load.ts";
 import type { LoadResult } from "../../config/model.ts";
 
 /** What the daemon asks the worker. */
@@ -17,14 +17,15 @@ export type ConfigWorkerReply = { ok: true; result: LoadResult } | { ok: false; 
 
 // a module worker's global scope: typed loosely so this file checks without the worker lib
 const scope = globalThis as unknown as {
-  onmessage: ((e: MessageEvent<ConfigWorkerRequest>) => void) | null;
+  onmessage: ((e: MessageEvent<ConfigWorkerRequest>) => void | Promise<void>) | null;
   postMessage(reply: ConfigWorkerReply): void;
 };
 
-scope.onmessage = (e) => {
+scope.onmessage = async (e) => {
   let reply: ConfigWorkerReply;
   try {
-    reply = { ok: true, result: loadConfigSync(e.data.file, { configId: e.data.configId }) };
+    // loadConfig, not loadConfigSync: it loads the TOML front end when the file is TOML
+    reply = { ok: true, result: await loadConfig(e.data.file, { configId: e.data.configId }) };
   } catch (err) {
     reply = { ok: false, error: err instanceof Error ? err.message : String(err) };
   }

@@ -13,7 +13,6 @@
  *   caller's (the instance runtime's) job, as with `VipManager({ retries: 1 })`.
  */
 
-import { setImmediate } from "node:timers";
 import type { VipConfig } from "../../config/model.ts";
 import { type CommandRunner, denoCommandRunner } from "./command.ts";
 import {
@@ -41,6 +40,20 @@ interface Pending {
   resolve: (r: VipResult) => void;
 }
 
+/**
+ * How long a batch waits for more requests: a few microtask turns. Instances that change role in
+ * one timer tick or one drained burst of packets ask within a turn or two of each other (their
+ * VIP chains are one `.then` deep); a macrotask would cost ~2 ms here (setTimeout(0)) or load
+ * Deno's Node layer (setImmediate from node:timers), both of which the daemon avoids.
+ */
+const BATCH_MICROTASK_TURNS = 8;
+
+function afterPendingMicrotasks(fn: () => void): void {
+  let turns = 0;
+  const turn = () => ++turns < BATCH_MICROTASK_TURNS ? queueMicrotask(turn) : fn();
+  queueMicrotask(turn);
+}
+
 /** Coalesces add/remove requests into shared `ip -batch` runs; see the module comment. */
 export class VipBatcher {
   readonly #run: CommandRunner;
@@ -55,7 +68,7 @@ export class VipBatcher {
 
   /**
    * `run` defaults to Deno.Command; `log` receives each failed request with ip's stderr;
-   * `defer` schedules the start of a batch (default: the next macrotask); `read` reads the
+   * `defer` schedules the start of a batch (default: a few microtask turns); `read` reads the
    * host's addresses before and after (default: `ip -j addr show` through `run`).
    */
   constructor(
@@ -69,8 +82,7 @@ export class VipBatcher {
     this.#run = opts.run ?? denoCommandRunner;
     this.#read = opts.read ?? ((devs) => hostAddresses(this.#run, devs));
     this.#log = opts.log ?? ((m) => console.warn(m));
-    // setImmediate, not setTimeout(0): the latter waits ~2 ms here, all of it on the failover path
-    this.#defer = opts.defer ?? ((fn) => void setImmediate(fn));
+    this.#defer = opts.defer ?? afterPendingMicrotasks;
   }
 
   /** Puts every VIP on its interface, in the next shared batch. */

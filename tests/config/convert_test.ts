@@ -1,10 +1,13 @@
 /** `vrrp convert`: printing either format and parsing it back gives the same typed config. */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { parseConfigText } from "../../config/load.ts";
+import { loadTomlFrontEnd, parseConfigText } from "../../config/load.ts";
 import { toKeepalived, toToml } from "../../config/convert.ts";
 import { formatDiagnostic } from "../../config/diagnostics.ts";
 import { arbConfig } from "./_arbitraries.ts";
+
+// the TOML front end loads on demand (config/load.ts)
+await loadTomlFrontEnd();
 
 // what was written, without keepalived's load-time corrections (as `vrrp convert` reads it)
 const noFiles = {

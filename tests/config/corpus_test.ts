@@ -3,8 +3,11 @@
  * `# expect: LINE SEVERITY: TEXT` lines naming a diagnostic it must produce.
  */
 import assert from "node:assert/strict";
-import { detectFormat, parseConfigText } from "../../config/load.ts";
+import { detectFormat, loadTomlFrontEnd, parseConfigText } from "../../config/load.ts";
 import { formatDiagnostic } from "../../config/diagnostics.ts";
+
+// the TOML front end loads on demand (config/load.ts)
+await loadTomlFrontEnd();
 
 const DIR = new URL("../fixtures/config/invalid/", import.meta.url).pathname;
 const files = [...Deno.readDirSync(DIR)]

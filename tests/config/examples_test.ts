@@ -1,7 +1,10 @@
 /** The reference configs (verbatim keepalived files and their TOML twin) check clean. */
 import assert from "node:assert/strict";
-import { hasErrors, parseConfigText } from "../../config/load.ts";
+import { hasErrors, loadTomlFrontEnd, parseConfigText } from "../../config/load.ts";
 import { formatDiagnostic } from "../../config/diagnostics.ts";
+
+// the TOML front end loads on demand (config/load.ts)
+await loadTomlFrontEnd();
 
 const EX = new URL("../../examples/", import.meta.url).pathname;
 

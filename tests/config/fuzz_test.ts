@@ -1,8 +1,11 @@
 /** Bad input never throws: random text and mutated examples always come back as diagnostics. */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { parseConfigText } from "../../config/load.ts";
+import { loadTomlFrontEnd, parseConfigText } from "../../config/load.ts";
 import type { LoadResult } from "../../config/model.ts";
+
+// the TOML front end loads on demand (config/load.ts)
+await loadTomlFrontEnd();
 
 const noFiles = { configId: "testhost", readFile: () => null, listDir: () => null };
 const EX = new URL("../../examples/", import.meta.url);

@@ -1,8 +1,11 @@
 /** The keepalived-style grammar: comments, quoting, braces, includes, parameters, conditionals. */
 import assert from "node:assert/strict";
-import { parseConfigText } from "../../config/load.ts";
+import { loadTomlFrontEnd, parseConfigText } from "../../config/load.ts";
 import { toKeepalived, toToml } from "../../config/convert.ts";
 import type { LoadResult } from "../../config/model.ts";
+
+// the TOML front end loads on demand (config/load.ts)
+await loadTomlFrontEnd();
 
 const INSTANCE = `vrrp_instance VI_1 {
   interface eth0

@@ -1,7 +1,10 @@
 /** The TOML front end: schema, positions, suggestions, type errors. */
 import assert from "node:assert/strict";
-import { detectFormat, parseConfigText } from "../../config/load.ts";
+import { detectFormat, loadTomlFrontEnd, parseConfigText } from "../../config/load.ts";
 import { keyPositions } from "../../config/toml.ts";
+
+// the TOML front end loads on demand (config/load.ts)
+await loadTomlFrontEnd();
 
 function parse(text: string) {
   return parseConfigText(text, "t.toml", "toml", { configId: "x" });
