@@ -155,16 +155,41 @@ export const LIBC_SYMBOLS = {
     result: "i32",
     nonblocking: true,
   },
-  /**
-   * int usleep(useconds_t usec), run on a worker thread: the last few milliseconds of a precise
-   * timer (setTimeout has whole-millisecond ticks).
-   */
-  usleep: {
+  /** int timerfd_create(int clockid, int flags): the deadline of the shared wait (poller.ts). */
+  timerfd_create: {
     parameters: [
-      "u32", // useconds_t usec
+      "i32", // int clockid
+      "i32", // int flags
     ],
     result: "i32",
-    nonblocking: true,
+  },
+  /** int timerfd_settime(int fd, int flags, const struct itimerspec *new, struct itimerspec *old) */
+  timerfd_settime: {
+    parameters: [
+      "i32", // int fd
+      "i32", // int flags
+      "buffer", // const struct itimerspec *new_value
+      "buffer", // struct itimerspec *old_value (may be NULL)
+    ],
+    result: "i32",
+  },
+  /** int setpriority(int which, id_t who, int prio): the nice value of one thread (who = tid). */
+  setpriority: {
+    parameters: [
+      "i32", // int which (PRIO_PROCESS)
+      "u32", // id_t who
+      "i32", // int prio
+    ],
+    result: "i32",
+  },
+  /** int sched_setscheduler(pid_t pid, int policy, const struct sched_param *param), per thread */
+  sched_setscheduler: {
+    parameters: [
+      "i32", // pid_t pid (a tid)
+      "i32", // int policy
+      "buffer", // const struct sched_param *param
+    ],
+    result: "i32",
   },
   /** int open(const char *pathname, int flags) */
   open: {
@@ -232,6 +257,12 @@ export const IP_ADD_MEMBERSHIP = 35;
 export const MSG_DONTWAIT = 0x40;
 export const EFD_NONBLOCK = 0o4000;
 export const EFD_CLOEXEC = 0o2000000;
+export const CLOCK_MONOTONIC = 1;
+export const TFD_NONBLOCK = 0o4000;
+export const TFD_CLOEXEC = 0o2000000;
+export const PRIO_PROCESS = 0;
+export const SCHED_OTHER = 0;
+export const SCHED_RR = 2;
 export const POLLIN = 0x1;
 export const POLLERR = 0x8;
 export const POLLHUP = 0x10;

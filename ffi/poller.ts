@@ -1,13 +1,18 @@
 /**
- * The receive loop shared by RawIpSocket and PacketSocket.
+ * The process's one wait: a single `nonblocking: true` poll() on a worker thread covers every
+ * receiving socket (RawIpSocket, PacketSocket, netlink watches: each a `ReceivePump`), a timerfd
+ * holding the next deadline, and an eventfd to wake it. Each wake-up of the event loop is then
+ * one poll() returning, whatever it was for: an advert due costs one wake-up, not a coarse
+ * setTimeout plus a worker-thread sleep, and a received packet costs one, not a poll per socket.
  *
- * A `nonblocking: true` poll() waits on a worker thread for the socket fd or an eventfd; the
- * main thread then drains the socket with recvfrom(MSG_DONTWAIT) until EAGAIN. A pending
- * nonblocking call cannot be cancelled, so stop() writes the eventfd to wake it and awaits it
- * before any fd is closed.
+ * When poll() returns, the main thread drains every readable socket with recvfrom(MSG_DONTWAIT)
+ * until EAGAIN, then runs the deadline's callback if the timerfd expired. A pending nonblocking
+ * call cannot be cancelled, so a pump leaving the wait writes the eventfd and awaits the poll's
+ * return before its fd may be closed; when nothing is left to wait for, no poll is pending.
  */
 
 import {
+  CLOCK_MONOTONIC,
   EFD_CLOEXEC,
   EFD_NONBLOCK,
   libc,
@@ -15,9 +20,11 @@ import {
   POLLERR,
   POLLIN,
   POLLNVAL,
+  TFD_CLOEXEC,
+  TFD_NONBLOCK,
 } from "./libc.ts";
 import { check, EAGAIN, EINTR, lastErrno, OsError, strerror } from "./errors.ts";
-import { pollfds, pollRevents } from "./structs.ts";
+import { pollfds } from "./structs.ts";
 
 /** One received packet or frame. */
 export interface ReceivedPacket {
@@ -50,15 +57,182 @@ export type DrainRead = (
 /** Largest datagram read; anything longer is truncated by the kernel. */
 const RECV_BUFFER_BYTES = 65536;
 
+/** The poll() in flight and the fds it covers, shared by every pump and the deadline. */
+class SharedWait {
+  readonly #pumps = new Set<ReceivePump>();
+  #eventFd = -1;
+  #timerFd = -1;
+  #onDeadline: (() => void) | null = null;
+  /** the poll()'s set changed: rebuild it before the next one */
+  #dirty = true;
+  #fds: Uint8Array = new Uint8Array(0);
+  #polled: ReceivePump[] = [];
+  /** the loop while it runs; it ends when no pump and no deadline are left */
+  #running: Promise<void> | null = null;
+  /** resolved each time a poll() returns (a pump leaving waits for it) */
+  #returned = Promise.withResolvers<void>();
+  readonly #itimerspec = new BigInt64Array(4);
+  readonly #itimerspecBytes = new Uint8Array(this.#itimerspec.buffer);
+  readonly #scratch = new Uint8Array(8);
+
+  #open(): void {
+    if (this.#eventFd >= 0) return;
+    const c = libc();
+    this.#eventFd = check("eventfd", c.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    this.#timerFd = check(
+      "timerfd_create",
+      c.timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC),
+    );
+  }
+
+  /** Adds `pump` to the wait. */
+  add(pump: ReceivePump): void {
+    this.#open();
+    this.#pumps.add(pump);
+    this.#changed();
+  }
+
+  /** Takes `pump` out; resolves once no poll() covers its fd any more. */
+  async remove(pump: ReceivePump): Promise<void> {
+    if (!this.#pumps.delete(pump)) return;
+    this.#changed();
+    if (this.#running !== null && this.#polled.includes(pump)) await this.#returned.promise;
+  }
+
+  /**
+   * Calls `onDue` once, `delayMs` from now (never earlier; 0 or less: at the next return), in
+   * place of any deadline armed before. One deadline for the process: its owner multiplexes.
+   */
+  armDeadline(delayMs: number, onDue: () => void): void {
+    this.#open();
+    this.#onDeadline = onDue;
+    // whole ns, rounded up; 0 would disarm the timerfd
+    const ns = BigInt(Math.max(1, Math.ceil(delayMs * 1e6)));
+    this.#setTimer(ns);
+    if (this.#running === null) this.#start();
+  }
+
+  /** Disarms the deadline. */
+  disarmDeadline(): void {
+    if (this.#onDeadline === null) return;
+    this.#onDeadline = null;
+    this.#setTimer(0n);
+    // a poll() waiting only for the deadline must end, or it keeps the process alive
+    if (this.#pumps.size === 0) this.#wake();
+  }
+
+  #setTimer(ns: bigint): void {
+    const t = this.#itimerspec; // it_interval = 0; it_value relative
+    t[2] = ns / 1_000_000_000n;
+    t[3] = ns % 1_000_000_000n;
+    check(
+      "timerfd_settime",
+      libc().timerfd_settime(this.#timerFd, 0, this.#itimerspecBytes, null),
+    );
+  }
+
+  #changed(): void {
+    this.#dirty = true;
+    if (this.#running === null) this.#start();
+    else this.#wake();
+  }
+
+  #wake(): void {
+    if (this.#eventFd < 0) return;
+    const one = new BigUint64Array([1n]);
+    libc().write(this.#eventFd, new Uint8Array(one.buffer), 8n);
+  }
+
+  #start(): void {
+    if (this.#pumps.size === 0 && this.#onDeadline === null) return;
+    this.#running = this.#loop().catch((err) => {
+      // poll() itself failed for good: every receive loop ends with the error
+      for (const p of this.#pumps) p.fail(err);
+    }).finally(() => {
+      this.#running = null;
+      this.#polled = [];
+      // something may have been added while the last poll() was returning
+      if (this.#pumps.size > 0 || this.#onDeadline !== null) this.#start();
+    });
+  }
+
+  async #loop(): Promise<void> {
+    const c = libc();
+    let failures = 0;
+    while (this.#pumps.size > 0 || this.#onDeadline !== null) {
+      if (this.#dirty) {
+        this.#dirty = false;
+        this.#polled = [...this.#pumps];
+        this.#fds = pollfds(
+          [this.#eventFd, this.#timerFd, ...this.#polled.map((p) => p.fd)],
+          POLLIN,
+        );
+      }
+      const fds = this.#fds;
+      for (let i = 6; i < fds.length; i += 8) fds[i] = fds[i + 1] = 0; // clear revents
+      const n = await c.poll(fds, BigInt(fds.length / 8), -1);
+      const returned = this.#returned;
+      this.#returned = Promise.withResolvers<void>();
+      returned.resolve();
+      if (n < 0) {
+        // EINTR in practice; errno is another thread's, so only a streak is treated as fatal
+        if (++failures > 100) throw new OsError("poll", 0, "poll() keeps failing");
+        continue;
+      }
+      failures = 0;
+      if (revents(fds, 0) & POLLIN) c.read(this.#eventFd, this.#scratch, 8n);
+      const due = (revents(fds, 1) & POLLIN) !== 0;
+      if (due) c.read(this.#timerFd, this.#scratch, 8n);
+      const polled = this.#polled;
+      for (let i = 0; i < polled.length; i++) {
+        const events = revents(fds, i + 2);
+        if (events !== 0 && this.#pumps.has(polled[i])) polled[i].ready(events);
+      }
+      const onDue = this.#onDeadline;
+      if (due && onDue !== null) {
+        this.#onDeadline = null;
+        try {
+          onDue();
+        } catch (err) {
+          // as an uncaught error of a timer callback would be
+          queueMicrotask(() => {
+            throw err;
+          });
+        }
+      }
+    }
+  }
+}
+
+/** `revents` of entry `i` of a pollfd array (little-endian short at byte 6), without a DataView. */
+function revents(fds: Uint8Array, i: number): number {
+  return fds[i * 8 + 6] | (fds[i * 8 + 7] << 8);
+}
+
+const shared = new SharedWait();
+
 /**
- * Owns one non-blocking socket fd: runs its poll + drain loop, with an eventfd to wake it, and
- * closes the socket (after the loop has ended) on close().
+ * The deadline of the shared wait: `onDue` runs once, `delayMs` from now (never earlier), when
+ * the poll() that also waits for every socket returns. Arming again replaces it.
+ */
+export function armDeadline(delayMs: number, onDue: () => void): void {
+  shared.armDeadline(delayMs, onDue);
+}
+
+/** Disarms the shared wait's deadline. */
+export function disarmDeadline(): void {
+  shared.disarmDeadline();
+}
+
+/**
+ * Owns one non-blocking socket fd: drains it whenever the shared wait finds it readable, and
+ * closes it (once no poll() covers it) on close().
  */
 export class ReceivePump {
-  #eventFd: number;
   #closing = false;
-  #closed = false;
-  #running: Promise<void> | null = null;
+  #running: PromiseWithResolvers<void> | null = null;
+  /** out of the wait: resolves once no poll() covers the fd */
+  #left: Promise<void> = Promise.resolve();
   #onPacket: ((p: ReceivedPacket) => void) | null = null;
   #buf: Uint8Array | null = null;
   #fd: number;
@@ -68,7 +242,6 @@ export class ReceivePump {
   constructor(fd: number, read: DrainRead) {
     this.#fd = fd;
     this.#read = read;
-    this.#eventFd = check("eventfd", libc().eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   }
 
   /** True once stop() or close() has been called. */
@@ -83,52 +256,50 @@ export class ReceivePump {
 
   /**
    * Delivers every datagram to `onPacket` until stop(). Resolves after stop(); rejects with the
-   * callback's error (the loop has then ended, nothing pending) or an OsError from recvfrom.
+   * callback's error (the pump has then left the wait) or an OsError from recvfrom.
    */
   run(onPacket: (p: ReceivedPacket) => void): Promise<void> {
     if (this.#closing) return Promise.resolve();
     if (this.#running) return Promise.reject(new Error("receiveLoop() is already running"));
     this.#onPacket = onPacket;
-    const loop = this.#loop(onPacket);
-    // the tracked copy never rejects: the caller handles the loop's own promise
-    this.#running = loop.then(() => {}, () => {}).then(() => {
-      this.#running = null;
-    });
-    return loop;
+    this.#buf = new Uint8Array(RECV_BUFFER_BYTES);
+    this.#running = Promise.withResolvers<void>();
+    const done = this.#running.promise;
+    shared.add(this);
+    return done;
   }
 
-  async #loop(onPacket: (p: ReceivedPacket) => void): Promise<void> {
-    const c = libc();
-    const buf = this.#buf = new Uint8Array(RECV_BUFFER_BYTES);
-    const fds = pollfds([this.#fd, this.#eventFd], POLLIN);
-    let failures = 0;
-    while (!this.#closing) {
-      fds[6] =
-        fds[7] =
-        fds[14] =
-        fds[15] =
-          0; // clear revents
-      const n = await c.poll(fds, 2n, -1);
-      if (this.#closing) return;
-      if (n < 0) {
-        // EINTR in practice; errno is another thread's, so only a streak is treated as fatal
-        if (++failures > 100) throw new OsError("poll", 0, "poll() keeps failing");
-        continue;
-      }
-      failures = 0;
-      const sockEvents = pollRevents(fds, 0);
-      if (sockEvents & POLLNVAL) throw new OsError("poll", 9, "socket fd is not open");
-      if (sockEvents & (POLLIN | POLLERR)) this.#drain(buf, onPacket);
-      if (pollRevents(fds, 1) & POLLIN) {
-        c.read(this.#eventFd, new Uint8Array(8), 8n); // reset the counter
-      }
+  /** Called by the shared wait with the fd's poll events. */
+  ready(events: number): void {
+    const onPacket = this.#onPacket;
+    if (onPacket === null || this.#buf === null) return;
+    try {
+      if (events & POLLNVAL) throw new OsError("poll", 9, "socket fd is not open");
+      if (events & (POLLIN | POLLERR)) this.#drain(this.#buf, onPacket);
+    } catch (err) {
+      this.fail(err);
     }
+  }
+
+  /** Leaves the wait; run()'s promise rejects with `err` once no poll() covers the fd. */
+  fail(err: unknown): void {
+    this.#end(err);
+  }
+
+  /** Leaves the wait; the run() promise settles (rejected when `err` is given). */
+  #end(err?: unknown): void {
+    const running = this.#running;
+    if (running === null) return;
+    this.#running = null;
+    this.#onPacket = null;
+    this.#left = shared.remove(this);
+    void this.#left.then(() => err === undefined ? running.resolve() : running.reject(err));
   }
 
   /**
    * Delivers, synchronously and through run()'s callback, whatever the kernel has already
-   * queued: the poll worker's wake-up may still be on its way to the event loop. Returns how
-   * many were delivered. A read error is left for the loop, which meets it at its next poll.
+   * queued: the poll's wake-up may still be on its way to the event loop. Returns how many
+   * were delivered. A read error is left for the wait, which meets it at its next poll.
    */
   drainNow(): number {
     const onPacket = this.#onPacket;
@@ -159,21 +330,11 @@ export class ReceivePump {
     }
   }
 
-  /** Wakes a pending poll, waits for the loop to end, then closes the eventfd. Idempotent. */
+  /** Leaves the wait and resolves once no poll() covers the fd. Idempotent. */
   async stop(): Promise<void> {
     this.#closing = true;
-    if (this.#closed) return;
-    const running = this.#running;
-    if (running) {
-      const one = new Uint8Array(8);
-      new DataView(one.buffer).setBigUint64(0, 1n, true);
-      libc().write(this.#eventFd, one, 8n);
-      await running;
-    }
-    if (this.#closed) return;
-    this.#closed = true;
-    libc().close(this.#eventFd);
-    this.#eventFd = -1;
+    this.#end();
+    await this.#left;
   }
 
   /** stop(), then closes the socket itself. Idempotent, also when called concurrently. */

@@ -1,70 +1,79 @@
 /**
- * Timers that fire within a fraction of a millisecond of their time. `setTimeout` has
- * whole-millisecond ticks and wakes up to about 2 ms late, which shows as advert interval jitter;
- * so a timer is armed {@link PRECISE_LEAD_MS} early and the last stretch is slept precisely on a
- * worker thread (`sleepMicros`), which wakes the event loop as soon as it returns. A short
- * sleep blocks nothing: it only holds a worker thread.
+ * Timers that fire within a fraction of a millisecond of their time, with one wake-up each.
+ * `setTimeout` has whole-millisecond ticks and wakes up to about 2 ms late (advert jitter), and
+ * each extra wake-up of an idle daemon costs CPU; so every timer of the daemon shares the one
+ * deadline of the wait that also covers the sockets (a timerfd in ffi/poller.ts), armed for
+ * the earliest of them.
  */
 
-/** How much earlier than its time the coarse timer is armed, ms. */
-export const PRECISE_LEAD_MS = 2;
-
-/** What the precise timers are built from (the real ones: setTimeout, performance.now, usleep). */
-export interface TimerParts {
+/** The one deadline the timers are multiplexed onto (the real one: ffi/poller.ts). */
+export interface DeadlinePort {
+  /** monotonic ms, the clock the delays count on */
   now(): number;
-  setTimeout(fn: () => void, delayMs: number): unknown;
-  clearTimeout(handle: unknown): void;
-  /** waits about `micros` µs without blocking the event loop */
-  sleepMicros(micros: number): Promise<void>;
+  /** calls `onDue` once, `delayMs` from now and never earlier, replacing the armed deadline */
+  arm(delayMs: number, onDue: () => void): void;
+  disarm(): void;
 }
 
-/** setTimer/clearTimer with sub-millisecond precision; see the module comment. */
+/** setTimer/clearTimer over one deadline; see the module comment. */
 export class PreciseTimers {
-  readonly #parts: TimerParts;
-  readonly #live = new Map<number, { handle: unknown }>();
+  readonly #port: DeadlinePort;
+  /** id -> [due ms, callback], in the order they were set */
+  readonly #live = new Map<number, [number, () => void]>();
   #nextId = 1;
+  #armedFor = Infinity;
+  #firing = false;
 
-  constructor(parts: TimerParts) {
-    this.#parts = parts;
+  constructor(port: DeadlinePort) {
+    this.#port = port;
   }
 
   /** Calls `fn` once, `delayMs` from now (never earlier); returns an id for clearTimer(). */
   setTimer(delayMs: number, fn: () => void): number {
-    const p = this.#parts;
     const id = this.#nextId++;
-    const dueMs = p.now() + Math.max(0, delayMs);
-    const fire = () => {
-      if (!this.#live.delete(id)) return; // cleared meanwhile
-      fn();
-    };
-    const last = () => {
-      const restMs = dueMs - p.now();
-      if (restMs <= 0) return fire();
-      if (restMs > PRECISE_LEAD_MS * 2) {
-        // woken far too early (a clock jump or a coarse tick): wait coarsely again
-        entry.handle = p.setTimeout(last, Math.floor(restMs - PRECISE_LEAD_MS));
-        return;
-      }
-      p.sleepMicros(restMs * 1000).then(() => {
-        // the sleep may end a few µs short: never fire before the time
-        const left = dueMs - p.now();
-        if (left > 0.05) return last();
-        fire();
-      }, () => {
-        entry.handle = p.setTimeout(fire, Math.ceil(Math.max(0, dueMs - p.now())));
-      });
-    };
-    const entry = { handle: null as unknown };
-    this.#live.set(id, entry);
-    entry.handle = p.setTimeout(last, Math.max(0, Math.floor(delayMs - PRECISE_LEAD_MS)));
+    const due = this.#port.now() + Math.max(0, delayMs);
+    this.#live.set(id, [due, fn]);
+    if (!this.#firing && due < this.#armedFor) this.#arm(due);
     return id;
   }
 
-  /** Cancels a timer; a sleep already under way ends without calling it. Unknown ids are ignored. */
+  /** Cancels a timer. Unknown ids are ignored. */
   clearTimer(id: number): void {
     const entry = this.#live.get(id);
     if (!entry) return;
     this.#live.delete(id);
-    this.#parts.clearTimeout(entry.handle);
+    // an earlier deadline left armed only costs a wake-up that finds nothing due, except when
+    // nothing is left: then the wait must not be kept alive for it
+    if (this.#live.size === 0 && !this.#firing) this.#disarm();
+  }
+
+  #arm(due: number): void {
+    this.#armedFor = due;
+    this.#port.arm(due - this.#port.now(), () => this.#fire());
+  }
+
+  #disarm(): void {
+    if (this.#armedFor === Infinity) return;
+    this.#armedFor = Infinity;
+    this.#port.disarm();
+  }
+
+  #fire(): void {
+    this.#armedFor = Infinity;
+    this.#firing = true;
+    try {
+      const now = this.#port.now();
+      // in due order; a callback may set or clear timers meanwhile
+      const due = [...this.#live].filter((e) => e[1][0] <= now).sort((a, b) => a[1][0] - b[1][0]);
+      for (const [id, [, fn]] of due) {
+        if (!this.#live.delete(id)) continue; // cleared by an earlier callback
+        fn();
+      }
+    } finally {
+      this.#firing = false;
+      let next = Infinity;
+      for (const [due] of this.#live.values()) if (due < next) next = due;
+      if (next !== Infinity) this.#arm(next);
+    }
   }
 }

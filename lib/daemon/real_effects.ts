@@ -11,7 +11,7 @@ import { interfaceIndex, interfaceInfo, interfaceName } from "../../ffi/netif.ts
 import { PacketSocket } from "../../ffi/packet_socket.ts";
 import { ipv4ProtocolFromSourceFilter } from "../../ffi/bpf.ts";
 import { ETH_P_IP } from "../../ffi/libc.ts";
-import { sleepMicros } from "../../ffi/sleep.ts";
+import { armDeadline, disarmDeadline } from "../../ffi/poller.ts";
 import { RawIpSocket } from "../../ffi/raw_socket.ts";
 import { RawIp6Socket } from "../../ffi/raw_socket6.ts";
 import { dumpIpv6Addresses, IFA_F_DADFAILED, IFA_F_TENTATIVE } from "../../ffi/netlink_addr.ts";
@@ -304,12 +304,11 @@ export function realEffects(log: Logger): Effects {
       return hostAddresses(denoCommandRunner, devs);
     },
   });
-  // adverts go out on time: setTimeout alone wakes up to ~2 ms late (whole-ms ticks)
+  // adverts go out on time, with one wake-up each: the deadline shares the sockets' poll()
   const timers = new PreciseTimers({
     now: () => performance.now(),
-    setTimeout: (fn, ms) => setTimeout(fn, ms),
-    clearTimeout: (h) => clearTimeout(h as number),
-    sleepMicros,
+    arm: armDeadline,
+    disarm: disarmDeadline,
   });
   const outcome = (r: VipResult): VipOutcome =>
     r.ok ? { ok: true } : { ok: false, stderr: r.stderr.trim() || r.error };

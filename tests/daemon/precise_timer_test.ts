@@ -1,77 +1,100 @@
 import assert from "node:assert/strict";
-import { PRECISE_LEAD_MS, PreciseTimers } from "../../lib/daemon/precise_timer.ts";
-import { sleepMicros } from "../../ffi/sleep.ts";
-import { FakeHost, flush } from "./fakes.ts";
+import { type DeadlinePort, PreciseTimers } from "../../lib/daemon/precise_timer.ts";
+import { armDeadline, disarmDeadline } from "../../ffi/poller.ts";
 
-/** Precise timers over the fake clock; a sleep advances the clock by what was asked (+ `overshootUs`). */
-function fakeParts(host: FakeHost, overshootUs = 0) {
-  const sleeps: number[] = [];
-  const timers = new PreciseTimers({
-    now: () => host.now(),
-    setTimeout: (fn, ms) => host.setTimer(ms, fn),
-    clearTimeout: (h) => host.clearTimer(h as number),
-    sleepMicros: (us) => {
-      sleeps.push(us);
-      host.nowMs += (us + overshootUs) / 1000;
-      return Promise.resolve();
-    },
-  });
-  return { timers, sleeps };
+/** A deadline port over a fake clock: records every arm, fires when the test says so. */
+class FakeDeadline implements DeadlinePort {
+  nowMs = 0;
+  armed: { atMs: number; onDue: () => void } | null = null;
+  arms: number[] = [];
+  now(): number {
+    return this.nowMs;
+  }
+  arm(delayMs: number, onDue: () => void): void {
+    this.armed = { atMs: this.nowMs + delayMs, onDue };
+    this.arms.push(this.nowMs + delayMs);
+  }
+  disarm(): void {
+    this.armed = null;
+  }
+  /** Moves the clock to the armed time and fires it (the real timerfd is never early). */
+  fire(): void {
+    const a = this.armed;
+    assert.ok(a, "a deadline is armed");
+    this.armed = null;
+    this.nowMs = Math.max(this.nowMs, a.atMs);
+    a.onDue();
+  }
 }
 
-Deno.test("PreciseTimers: the coarse timer wakes early, the last stretch is slept, never early", async () => {
-  const host = new FakeHost();
-  const { timers, sleeps } = fakeParts(host);
-  const fired: number[] = [];
-  timers.setTimer(1000.4, () => fired.push(host.now()));
-  await host.advance(1000 - PRECISE_LEAD_MS - 1);
+Deno.test("PreciseTimers: one deadline armed for the earliest timer, fired in due order", () => {
+  const port = new FakeDeadline();
+  const timers = new PreciseTimers(port);
+  const fired: string[] = [];
+  timers.setTimer(1000.4, () => fired.push(`a@${port.now()}`));
+  timers.setTimer(300, () => fired.push(`b@${port.now()}`));
+  timers.setTimer(2000, () => fired.push(`c@${port.now()}`));
+  assert.deepEqual(port.arms, [1000.4, 300], "re-armed only for an earlier timer");
+  port.fire();
+  assert.deepEqual(fired, ["b@300"]);
+  assert.equal(port.armed?.atMs, 1000.4);
+  port.fire();
+  assert.deepEqual(fired, ["b@300", "a@1000.4"]);
+  port.fire();
+  assert.deepEqual(fired, ["b@300", "a@1000.4", "c@2000"]);
+  assert.equal(port.armed, null, "nothing left: nothing armed");
+});
+
+Deno.test("PreciseTimers: a cleared timer never fires; clearing the last one disarms", () => {
+  const port = new FakeDeadline();
+  const timers = new PreciseTimers(port);
+  const fired: string[] = [];
+  const a = timers.setTimer(100, () => fired.push("a"));
+  const b = timers.setTimer(200, () => fired.push("b"));
+  timers.clearTimer(a);
+  port.fire(); // armed for a: finds nothing due, re-arms for b
   assert.deepEqual(fired, []);
-  await host.advance(1); // the coarse timer: armed at floor(1000.4 - lead)
-  await flush();
-  assert.equal(sleeps.length, 1);
-  assert.ok(Math.abs(sleeps[0] - 2400) < 1e-6, `slept ${sleeps[0]} µs`);
-  assert.equal(fired.length, 1);
-  assert.ok(fired[0] >= 1000.4 && fired[0] < 1000.41, `fired at ${fired[0]}`);
+  assert.equal(port.armed?.atMs, 200);
+  timers.clearTimer(b);
+  assert.equal(port.armed, null);
+  timers.clearTimer(12345); // unknown: ignored
 });
 
-Deno.test("PreciseTimers: a sleep that ends short is continued; a cleared timer never fires", async () => {
-  const host = new FakeHost();
-  const { timers, sleeps } = fakeParts(host, -500); // every sleep ends 0.5 ms short
+Deno.test("PreciseTimers: timers set from a callback, and due together, fire once each", () => {
+  const port = new FakeDeadline();
+  const timers = new PreciseTimers(port);
   const fired: string[] = [];
-  timers.setTimer(100, () => fired.push(`a@${host.now()}`));
-  const b = timers.setTimer(100, () => fired.push("b"));
-  const c = timers.setTimer(50, () => fired.push("c"));
-  timers.clearTimer(c);
-  await host.advance(98);
-  timers.clearTimer(b); // its sleep is under way
-  await flush();
-  await host.advance(5);
-  assert.equal(fired.length, 1);
-  assert.ok(fired[0].startsWith("a@") && Number(fired[0].slice(2)) >= 100, fired[0]);
-  assert.ok(sleeps.length >= 2, "slept again after the short sleep");
-  timers.clearTimer(999); // unknown: ignored
+  timers.setTimer(10, () => {
+    fired.push("first");
+    timers.setTimer(0, () => fired.push("zero"));
+    timers.setTimer(5, () => fired.push("later"));
+  });
+  timers.setTimer(10, () => fired.push("second"));
+  port.fire();
+  assert.deepEqual(fired, ["first", "second"]);
+  port.fire();
+  assert.deepEqual(fired, ["first", "second", "zero"]);
+  port.fire();
+  assert.deepEqual(fired, ["first", "second", "zero", "later"]);
 });
 
-Deno.test("PreciseTimers: short delays are slept at once; zero fires on the next turn", async () => {
-  const host = new FakeHost();
-  const { timers, sleeps } = fakeParts(host);
-  const fired: string[] = [];
-  timers.setTimer(1.5, () => fired.push("short"));
-  timers.setTimer(0, () => fired.push("zero"));
-  await host.advance(0);
-  await flush();
-  assert.deepEqual(fired.sort(), ["short", "zero"]);
-  assert.equal(sleeps.length, 1);
-});
-
-Deno.test("sleepMicros() waits on a worker thread without blocking the event loop", async () => {
+Deno.test("armDeadline(): the shared wait's timerfd fires once, never early, without blocking", async () => {
   const t0 = performance.now();
   let ticks = 0;
   const ticker = setInterval(() => ticks++, 1);
-  await sleepMicros(20_000);
+  const firedAt = await new Promise<number>((resolve) => {
+    armDeadline(50, () => resolve(performance.now()));
+  });
   clearInterval(ticker);
-  const took = performance.now() - t0;
-  assert.ok(took >= 19.9, `took ${took} ms`);
+  const late = firedAt - t0 - 50;
+  assert.ok(late >= 0, `fired ${-late} ms early`);
+  assert.ok(late < 25, `fired ${late} ms late`);
   assert.ok(ticks >= 3, `the event loop ran meanwhile (${ticks} ticks)`);
-  await sleepMicros(0);
+  // re-arming replaces; disarming leaves no poll() pending (the op sanitizer checks)
+  let fired = false;
+  armDeadline(10, () => fired = true);
+  armDeadline(30, () => fired = true);
+  disarmDeadline();
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(fired, false);
 });
