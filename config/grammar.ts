@@ -434,6 +434,19 @@ export const GLOBAL: Section<GlobalConfig> = section<GlobalConfig>(
       doc: "Prometheus `/metrics` listener, a bare port on 127.0.0.1",
       def: "off",
     }),
+    prop("vrrp_priority", int(-20, 19), "processNice", {
+      toml: "process_priority",
+      syntax: "-20..19",
+      doc: "nice value of the daemon (all its threads), as keepalived's VRRP process",
+      def: "unchanged",
+    }),
+    prop("vrrp_rt_priority", int(1, 99), "realtimePriority", {
+      toml: "rt_priority",
+      syntax: "1..99",
+      doc: "run the daemon (all its threads) SCHED_RR at this priority, as keepalived does; " +
+        "no RLIMIT_RTTIME is set (vrrp_rlimit_rttime is not honoured)",
+      def: "unset (SCHED_OTHER)",
+    }),
   ],
   GLOBAL_UNHONOURED,
   (kw) => kw.replace(/^vrrp_/, ""),

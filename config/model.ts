@@ -171,6 +171,10 @@ export interface GlobalConfig {
   scriptTimeoutSec: number;
   /** vrrp's own: where `/metrics` listens (`PORT`, `IP:PORT`); unset: no listener */
   metricsListen?: string;
+  /** `vrrp_priority`: nice value of every thread of the daemon (-20..19); unset: left alone */
+  processNice?: number;
+  /** `vrrp_rt_priority`: SCHED_RR priority of every thread of the daemon (1..99) */
+  realtimePriority?: number;
 }
 
 export interface Config {

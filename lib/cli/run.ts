@@ -34,6 +34,7 @@ export const EXIT_ALREADY_RUNNING = 5;
 export function lockPathFor(controlSocket: string): string {
   return `${controlSocket}.lock`;
 }
+import { applyProcessPriority } from "../daemon/process_priority.ts";
 
 /** Options of `vrrp run`, as main.ts parses them. */
 export interface RunOptions {
@@ -116,6 +117,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   }
   const logger = new Logger({ level: opts.logLevel ?? "info", format: opts.logFormat ?? "text" });
   for (const d of loaded.diagnostics) logger.warn(formatDiagnostic(d));
+  applyProcessPriority(loaded.config.global, logger);
 
   const { controlSocket } = loaded.config.global;
   // one daemon per control socket, decided by the kernel before anything else is touched
@@ -251,6 +253,8 @@ async function runLocked(
   }
   if (control) logger.info(`control socket at ${controlSocket}`);
   if (metrics) logger.info(`metrics at http://${metrics.address}/metrics`);
+  // threads the runtime started meanwhile (the poll() worker) get the same priority
+  applyProcessPriority(loaded.config.global, logger, true);
   const running = daemon;
 
   const stopped = Promise.withResolvers<void>();
