@@ -37,12 +37,21 @@ export interface NaSeen {
   target: string;
 }
 
+/** An IGMP membership report seen on the wire: a host joined `group`. */
+export interface JoinSeen {
+  tMs: number;
+  source: string;
+  group: string;
+}
+
 /** What one capture holds, in capture order. */
 export interface CaptureResult {
   /** both families (an IPv6 advert's source is its link-local address) */
   adverts: AdvertSeen[];
   arps: ArpSeen[];
   nas: NaSeen[];
+  /** IGMP membership reports (v2, or the first record of a v3 report) */
+  joins: JoinSeen[];
   /** set when the file was cut short or unreadable */
   error: string | null;
 }
@@ -77,7 +86,9 @@ export class Capture {
       "256",
       "-w",
       path,
-      ipv6 ? "arp or ip proto 112 or ip6 proto 112 or icmp6" : "arp or ip proto 112",
+      ipv6
+        ? "arp or ip proto 112 or ip6 proto 112 or icmp6 or igmp"
+        : "arp or ip proto 112 or igmp",
     ]);
     await proc.waitFor(/listening on/, 10_000);
     return new Capture(path, proc);
@@ -97,6 +108,7 @@ export function readCapture(bytes: Uint8Array): CaptureResult {
     adverts: [],
     arps: [],
     nas: [],
+    joins: [],
     error: read.error ? `${read.error.message} at byte ${read.error.offset}` : null,
   };
   const linkType = read.header?.linkType ?? 1;
@@ -130,6 +142,11 @@ export function readCapture(bytes: Uint8Array): CaptureResult {
         priority: r.advert.priority,
       });
     } else if (net.etherType === ETHERTYPE_IPV4) {
+      const join = igmpJoin(net.payload);
+      if (join !== null) {
+        out.joins.push({ tMs, ...join });
+        continue;
+      }
       const r = decodeIpPacket(net.payload);
       if (!r.ok || r.ip === undefined) continue;
       out.adverts.push({
@@ -141,6 +158,23 @@ export function readCapture(bytes: Uint8Array): CaptureResult {
     }
   }
   return out;
+}
+
+/** IPv4 protocol number of IGMP (RFC 3376). */
+const IPPROTO_IGMP = 2;
+
+/** The source and group of an IGMPv2 (0x16) or IGMPv3 (0x22) membership report; else null. */
+export function igmpJoin(ip: Uint8Array): { source: string; group: string } | null {
+  if (ip.length < 20 || ip[9] !== IPPROTO_IGMP) return null;
+  const ihl = (ip[0] & 0x0f) * 4;
+  const igmp = ip.subarray(ihl);
+  const quad = (b: Uint8Array, o: number) => `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+  const source = quad(ip, 12);
+  // v3: type, reserved, checksum, reserved(2), record count(2), then records of
+  // type, aux length, source count(2), group(4)
+  if (igmp[0] === 0x22 && igmp.length >= 16) return { source, group: quad(igmp, 12) };
+  if (igmp[0] === 0x16 && igmp.length >= 8) return { source, group: quad(igmp, 4) };
+  return null;
 }
 
 /**

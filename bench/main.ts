@@ -21,10 +21,11 @@ import { idleWindow } from "./scenarios/idle.ts";
 import { metricsScrape } from "./scenarios/metrics.ts";
 import { massFailover, scaleSteady } from "./scenarios/scale.ts";
 import { v3FailoverCycle } from "./scenarios/v3_failover.ts";
+import { startupRun } from "./scenarios/startup.ts";
 import { loadAvg, type MachineInfo, machineInfo } from "./machine.ts";
 
 /** Scenario groups `--only` can pick. */
-export const SCENARIOS = ["failover", "idle", "scale", "mass", "v3", "metrics"] as const;
+export const SCENARIOS = ["failover", "idle", "scale", "mass", "v3", "metrics", "startup"] as const;
 
 const USAGE = `usage: deno task bench [--runs N] [--only ${SCENARIOS.join(",")}]
        [--impl vrrp,keepalived] [--window SECONDS] [--quick] [--keep] [--out DIR] [--render]`;
@@ -183,6 +184,15 @@ export async function runBench(
         );
       }
     }
+    if (wanted(opts, "startup")) {
+      raw.startup ??= { vrrp: [], keepalived: [] };
+      for (let i = 0; i < opts.runs; i++) {
+        for (const impl of order(opts, i)) {
+          const s = await attempt(ctx, raw, "startup", impl, i, () => startupRun(ctx, impl));
+          if (s) raw.startup[impl].push(s);
+        }
+      }
+    }
   } finally {
     await lab.destroy();
     if (opts.keep) log(`kept captures and daemon logs in ${work}`);
@@ -243,7 +253,12 @@ export function summaryMarkdown(machine: MachineInfo, opts: BenchOptions, raw: R
       : `Targets missed: ${missed.map((r) => `${r.figure} (${r.target})`).join("; ")}.`,
   ];
   const notes = new Map<string, number>();
-  const withNotes = { failover: raw.failover, mass: raw.mass, v3: raw.v3 ?? emptyResults().v3! };
+  const withNotes = {
+    failover: raw.failover,
+    mass: raw.mass,
+    v3: raw.v3 ?? emptyResults().v3!,
+    startup: raw.startup ?? emptyResults().startup!,
+  };
   for (const [scenario, byImpl] of Object.entries(withNotes)) {
     for (const [impl, samples] of Object.entries(byImpl)) {
       for (const sample of samples as { notes: string[] }[]) {
