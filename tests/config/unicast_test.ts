@@ -5,11 +5,14 @@
  * errors; a peer of the other family is refused.
  */
 import assert from "node:assert/strict";
-import { parseConfigText } from "../../config/load.ts";
+import { loadTomlFrontEnd, parseConfigText } from "../../config/load.ts";
 import { toKeepalived, toToml } from "../../config/convert.ts";
 import type { LoadResult } from "../../config/model.ts";
 import { parseUnicastPeer } from "../../config/entries.ts";
 import { unicastParams } from "../../lib/daemon/params.ts";
+
+// the TOML front end loads on demand (config/load.ts)
+await loadTomlFrontEnd();
 
 function conf(lines: string, global = ""): string {
   return `${global ? `global_defs {\n${global}\n}\n` : ""}vrrp_instance VI_1 {

@@ -3,10 +3,13 @@
  * `keepalived -t` in a namespace; its messages are quoted where vrrp follows them).
  */
 import assert from "node:assert/strict";
-import { parseConfigText } from "../../config/load.ts";
+import { loadTomlFrontEnd, parseConfigText } from "../../config/load.ts";
 import { toKeepalived, toToml } from "../../config/convert.ts";
 import { formatDiagnostic } from "../../config/diagnostics.ts";
 import type { LoadResult } from "../../config/model.ts";
+
+// the TOML front end loads on demand (config/load.ts)
+await loadTomlFrontEnd();
 
 const noFiles = { configId: "testhost", readFile: () => null, listDir: () => null };
 
