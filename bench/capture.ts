@@ -84,6 +84,9 @@ export class Capture {
       "root",
       "-s",
       "256",
+      // 16 MB of kernel buffer: 2,550 adverts/s on a saturated host must not be dropped here
+      "-B",
+      "16384",
       "-w",
       path,
       ipv6

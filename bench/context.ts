@@ -10,6 +10,9 @@ export interface BenchOptions {
   quick: boolean;
   /** idle and scale measurement window */
   windowMs: number;
+  /** the 20 ms soak's window and its busy loops */
+  soakMs: number;
+  loops: number;
   outDir: string;
   /** keep the scratch directory (captures, daemon logs, configs) */
   keep: boolean;

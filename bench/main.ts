@@ -3,8 +3,12 @@
  * with keepalived 2.2.7 on the same namespace lab (switch, routers A and B, client C), both
  * implementations alternating. Prints a table and writes bench/results/latest.{json,md}.
  *
- *   deno task bench [--runs N] [--only failover,idle,scale,mass,v3,metrics] [--impl vrrp,keepalived]
- *                   [--window SECONDS] [--quick] [--keep] [--out DIR] [--render]
+ *   deno task bench [--runs N] [--only SCENARIOS] [--impl vrrp,keepalived]
+ *                   [--window SECONDS] [--soak SECONDS] [--loops N] [--quick] [--keep]
+ *                   [--out DIR] [--render]
+ *
+ * `soak` (20 ms VRRPv3 pairs under `--loops` busy loops, `--soak` seconds, default 600) and
+ * `scale3` (255 instances at 100 ms) saturate the host's CPUs.
  *
  * `--render` runs nothing: it rebuilds the table and latest.md from an existing latest.json.
  *
@@ -22,13 +26,25 @@ import { metricsScrape } from "./scenarios/metrics.ts";
 import { massFailover, scaleSteady } from "./scenarios/scale.ts";
 import { v3FailoverCycle } from "./scenarios/v3_failover.ts";
 import { startupRun } from "./scenarios/startup.ts";
+import { soakRun } from "./scenarios/soak.ts";
 import { loadAvg, type MachineInfo, machineInfo } from "./machine.ts";
 
 /** Scenario groups `--only` can pick. */
-export const SCENARIOS = ["failover", "idle", "scale", "mass", "v3", "metrics", "startup"] as const;
+export const SCENARIOS = [
+  "failover",
+  "idle",
+  "scale",
+  "mass",
+  "v3",
+  "metrics",
+  "startup",
+  "soak",
+  "scale3",
+] as const;
 
 const USAGE = `usage: deno task bench [--runs N] [--only ${SCENARIOS.join(",")}]
-       [--impl vrrp,keepalived] [--window SECONDS] [--quick] [--keep] [--out DIR] [--render]`;
+       [--impl vrrp,keepalived] [--window SECONDS] [--soak SECONDS] [--loops N] [--quick]
+       [--keep] [--out DIR] [--render]`;
 
 /** Parses the command line; throws with a usage message on bad input. */
 export function parseOptions(args: string[]): BenchOptions {
@@ -39,6 +55,8 @@ export function parseOptions(args: string[]): BenchOptions {
       only: { type: "string" },
       impl: { type: "string" },
       window: { type: "string" },
+      soak: { type: "string" },
+      loops: { type: "string" },
       quick: { type: "boolean", default: false },
       keep: { type: "boolean", default: false },
       render: { type: "boolean", default: false },
@@ -53,6 +71,10 @@ export function parseOptions(args: string[]): BenchOptions {
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: bad value ${values.runs}`);
   const windowSec = values.window === undefined ? (quick ? 10 : 60) : Number(values.window);
   if (!(windowSec >= 2)) throw new Error(`--window: bad value ${values.window} (seconds, >= 2)`);
+  const soakSec = values.soak === undefined ? (quick ? 30 : 600) : Number(values.soak);
+  if (!(soakSec >= 5)) throw new Error(`--soak: bad value ${values.soak} (seconds, >= 5)`);
+  const loops = values.loops === undefined ? 8 : Number(values.loops);
+  if (!Number.isInteger(loops) || loops < 0) throw new Error(`--loops: bad value ${values.loops}`);
   const only = values.only === undefined ? null : values.only.split(",").map((s) => s.trim());
   for (const o of only ?? []) {
     if (!(SCENARIOS as readonly string[]).includes(o)) {
@@ -71,6 +93,8 @@ export function parseOptions(args: string[]): BenchOptions {
     impls,
     quick,
     windowMs: windowSec * 1000,
+    soakMs: soakSec * 1000,
+    loops,
     outDir: values.out ?? new URL("./results", import.meta.url).pathname,
     keep: values.keep ?? false,
     render: values.render ?? false,
@@ -182,6 +206,28 @@ export async function runBench(
           `  /metrics: ${s.series} series, ${s.pageBytes} bytes, p50 ${s.p50Ms.toFixed(2)} ms, ` +
             `p99 ${s.p99Ms.toFixed(2)} ms, max ${s.maxMs.toFixed(2)} ms over ${s.scrapes} scrapes`,
         );
+      }
+    }
+    if (wanted(opts, "scale3")) {
+      raw.scale3 ??= { vrrp: [], keepalived: [] };
+      for (const impl of opts.impls) {
+        const s = await attempt(ctx, raw, "scale3", impl, 0, () => scaleSteady(ctx, impl, 255, 10));
+        if (s) raw.scale3[impl].push(s);
+      }
+    }
+    if (wanted(opts, "soak")) {
+      // heavy: every pair at once, under busy loops (the machine's CPUs saturated)
+      const s = await attempt(
+        ctx,
+        raw,
+        "soak",
+        "vrrp",
+        0,
+        () => soakRun(ctx, opts.soakMs, opts.loops),
+      );
+      if (s) {
+        raw.soak = [...(raw.soak ?? []), s];
+        for (const p of s.pairs) for (const n of p.notes) log(`  note: soak ${p.a}/${p.b}: ${n}`);
       }
     }
     if (wanted(opts, "startup")) {

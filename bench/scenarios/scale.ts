@@ -93,8 +93,9 @@ async function startScalePair(
   ctx: BenchContext,
   impl: ImplName,
   count: number,
+  intervalCs?: number,
 ): Promise<{ a: RunningDaemon; b: RunningDaemon }> {
-  const confs = writeScaleConfigs(ctx.work, count);
+  const confs = writeScaleConfigs(ctx.work, count, intervalCs);
   const vips = vipList(count);
   const a = start(ctx, impl, "a", confs.a, `scale${count}`);
   const upOnA = await pollUntil(() => holds(ctx, "a", vips), 30_000, 250);
@@ -111,11 +112,15 @@ async function startScalePair(
   return { a, b };
 }
 
-/** The steady state of `count` instances over the bench window. */
+/**
+ * The steady state of `count` instances over the bench window: VRRPv2 at 1 s adverts, or with
+ * `intervalCs` VRRPv3 at that interval.
+ */
 export async function scaleSteady(
   ctx: BenchContext,
   impl: ImplName,
   count = 255,
+  intervalCs?: number,
 ): Promise<ScaleSample> {
   const { lab } = ctx;
   await resetRouters(ctx);
@@ -126,8 +131,8 @@ export async function scaleSteady(
   let backup: Footprint;
   let cap: Capture | null = null;
   try {
-    pair = await startScalePair(ctx, impl, count);
-    cap = await Capture.start(lab, "c", `${ctx.work}/scale-${count}-${impl}.pcap`);
+    pair = await startScalePair(ctx, impl, count, intervalCs);
+    cap = await Capture.start(lab, "c", `${ctx.work}/scale-${count}-${intervalCs}-${impl}.pcap`);
     await sleep(500);
     from = Date.now();
     const meters = [new FootprintMeter(pair.a.pid), new FootprintMeter(pair.b.pid)];
@@ -138,7 +143,8 @@ export async function scaleSteady(
     await stopAll([pair?.a, pair?.b]);
   }
   const capture = await cap.stop();
-  const { missed, seen } = missedAdverts(capture, lab.ip("a"), count, from, to);
+  const intervalMs = intervalCs === undefined ? 1000 : intervalCs * 10;
+  const { missed, seen } = missedAdverts(capture, lab.ip("a"), count, from, to, intervalMs);
   const backupAdverts =
     capture.adverts.filter((a) => a.source === lab.ip("b") && a.tMs >= from && a.tMs <= to).length;
   return {
