@@ -46,6 +46,8 @@ export class RawIpSocket {
   #ipId = 0;
   /** groups joined, dotted */
   readonly #joined = new Set<string>();
+  /** the sockaddr of the last destination sent to (adverts go to the same one every time) */
+  #lastTo: { dst: Uint8Array; sockaddr: Uint8Array } | null = null;
 
   private constructor(
     fd: number,
@@ -140,7 +142,11 @@ export class RawIpSocket {
   /** Sends a complete IPv4 packet (header included) to `destination` (the group by default). */
   send(ipPacket: Uint8Array, destination: Uint8Array = this.group): void {
     if (this.#pump.stopping) throw new Error(`RawIpSocket(${this.ifname}) is closed`);
-    const to = sockaddrIn(destination);
+    const last = this.#lastTo;
+    const to = last !== null && last.dst.length === destination.length &&
+        last.dst.every((b, i) => b === destination[i])
+      ? last.sockaddr
+      : (this.#lastTo = { dst: destination.slice(), sockaddr: sockaddrIn(destination) }).sockaddr;
     check(
       "sendto",
       libc().sendto(this.#pump.fd, ipPacket, BigInt(ipPacket.length), 0, to, SOCKADDR_IN_BYTES),

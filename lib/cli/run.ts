@@ -35,6 +35,7 @@ export function lockPathFor(controlSocket: string): string {
   return `${controlSocket}.lock`;
 }
 import { applyProcessPriority } from "../daemon/process_priority.ts";
+import { applyReceiveGather } from "../daemon/receive_gather.ts";
 
 /** Options of `vrrp run`, as main.ts parses them. */
 export interface RunOptions {
@@ -118,6 +119,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   const logger = new Logger({ level: opts.logLevel ?? "info", format: opts.logFormat ?? "text" });
   for (const d of loaded.diagnostics) logger.warn(formatDiagnostic(d));
   applyProcessPriority(loaded.config.global, logger);
+  applyReceiveGather(loaded.config.instances);
 
   const { controlSocket } = loaded.config.global;
   // one daemon per control socket, decided by the kernel before anything else is touched

@@ -61,16 +61,32 @@ function describe(iface: string, err: unknown): InterfaceError {
 
 /** The 4 bytes of an IPv4 address we send from or to (our own config: a bad one is a bug). */
 function v4Bytes(text: string): Uint8Array {
+  const cached = addressBytes.get(text);
+  if (cached?.length === 4) return cached;
   const a = parseAddress(text);
   if (a === null || a.family !== Family.ipv4) throw new TypeError(`not an IPv4 address: ${text}`);
-  return a.bytes;
+  return remember(text, a.bytes);
 }
 
 /** The 16 bytes of an IPv6 address we send from or to. */
 function v6Bytes(text: string): Uint8Array {
+  const cached = addressBytes.get(text);
+  if (cached?.length === 16) return cached;
   const a = parseAddress(text);
   if (a === null || a.family !== Family.ipv6) throw new TypeError(`not an IPv6 address: ${text}`);
-  return a.bytes;
+  return remember(text, a.bytes);
+}
+
+/**
+ * The bytes of addresses already parsed: every advert goes from and to the same few (our own,
+ * the group, unicast peers), so none is parsed again on the advert path. Bounded.
+ */
+const addressBytes = new Map<string, Uint8Array>();
+
+function remember(text: string, bytes: Uint8Array): Uint8Array {
+  if (addressBytes.size >= 4096) addressBytes.clear();
+  addressBytes.set(text, bytes);
+  return bytes;
 }
 
 /**

@@ -5,6 +5,9 @@
  */
 import type { Effects } from "./effects.ts";
 
+/** How often one firing looks again for deadlines that came due meanwhile. */
+const MAX_ROUNDS_PER_FIRE = 8;
+
 /** Per-key deadlines on a monotonic clock, with one armed timer. */
 export class Scheduler<K> {
   readonly #deadlines = new Map<K, number>();
@@ -33,9 +36,14 @@ export class Scheduler<K> {
 
   /** Sets (or with null clears) the deadline of `key`, in monotonic ms, and re-arms the timer. */
   set(key: K, deadlineMs: number | null): void {
+    const old = this.#deadlines.get(key);
     if (deadlineMs === null) this.#deadlines.delete(key);
     else this.#deadlines.set(key, deadlineMs);
-    if (!this.#firing) this.#arm();
+    if (this.#firing) return;
+    // every received advert moves a deadline: look at all of them only when the armed one moved
+    if (old === this.#armedFor || (deadlineMs !== null && deadlineMs < this.#armedFor)) {
+      this.#arm();
+    }
   }
 
   /** The deadline of `key`, if any. */
@@ -77,17 +85,23 @@ export class Scheduler<K> {
     this.#firing = true;
     try {
       this.#beforeFire();
-      const now = this.#effects.now();
-      // collect first: onDue() changes the map
-      const due: [K, number][] = [];
-      for (const e of this.#deadlines) if (e[1] <= now) due.push(e);
-      if (due.length > 1) due.sort((a, b) => a[1] - b[1]);
-      for (const [key] of due) {
-        // an earlier callback may have moved or removed this deadline
-        const d = this.#deadlines.get(key);
-        if (d === undefined || d > now) continue;
-        this.#deadlines.delete(key);
-        this.#onDue(key);
+      // deadlines that come due while earlier ones run are run in the same wake-up (a burst of
+      // instances in step would otherwise cost one timer round trip each); bounded, so a key
+      // that keeps setting a deadline in the past cannot hold the event loop
+      for (let round = 0; round < MAX_ROUNDS_PER_FIRE; round++) {
+        const now = this.#effects.now();
+        // collect first: onDue() changes the map
+        const due: [K, number][] = [];
+        for (const e of this.#deadlines) if (e[1] <= now) due.push(e);
+        if (due.length === 0) break;
+        if (due.length > 1) due.sort((a, b) => a[1] - b[1]);
+        for (const [key] of due) {
+          // an earlier callback may have moved or removed this deadline
+          const d = this.#deadlines.get(key);
+          if (d === undefined || d > now) continue;
+          this.#deadlines.delete(key);
+          this.#onDue(key);
+        }
       }
     } finally {
       this.#firing = false;

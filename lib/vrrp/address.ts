@@ -87,6 +87,22 @@ function parseIpv6Bytes(s: string): Uint8Array | null {
  */
 export function parseAddress(s: string): IpAddress | null {
   if (typeof s !== "string") return null;
+  // the same few addresses come back with every advert (checksum pseudo-header, checks)
+  let a = parsed.get(s);
+  if (a === undefined) {
+    a = parseUncached(s);
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    parsed.set(s, a);
+  }
+  // a copy: callers may keep or change the bytes
+  return a && { family: a.family, bytes: a.bytes.slice() };
+}
+
+/** Addresses parsed so far, by their text. Bounded. */
+const parsed = new Map<string, IpAddress | null>();
+const PARSED_MAX = 4096;
+
+function parseUncached(s: string): IpAddress | null {
   if (s.includes(":")) {
     const bytes = parseIpv6Bytes(s);
     return bytes && { family: Family.ipv6, bytes };

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { testWith } from "../_support/env.ts";
 import { applyProcessPriority } from "../../lib/daemon/process_priority.ts";
+import { receiveGatherMs } from "../../lib/daemon/receive_gather.ts";
 import { parseConfigText } from "../../config/load.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
@@ -68,3 +69,13 @@ testWith(
     for (const t of r.threads) assert.deepEqual(t, { nice: 7, rt: 11, policy: 2 });
   },
 );
+
+Deno.test("receiveGatherMs(): a fiftieth of the shortest interval, at most 5 ms, off at 20 ms", () => {
+  const at = (...secs: number[]) =>
+    receiveGatherMs(secs.map((advertIntervalSec) => ({ advertIntervalSec })));
+  assert.equal(at(), 0);
+  assert.equal(at(1), 5);
+  assert.equal(at(1, 0.1), 2);
+  assert.equal(at(0.02), 0);
+  assert.equal(at(0.05, 3), 1);
+});
