@@ -36,10 +36,17 @@ export function vrrpMessageBytes(version: VrrpVersion, family: Family, count: nu
  * and zero-padded to 8 (keepalived sends "1-internal-ha" as "1-intern").
  */
 export function authDataFromPassword(password: string): Uint8Array {
-  const out = new Uint8Array(AUTH_DATA_BYTES);
-  out.set(new TextEncoder().encode(password).subarray(0, AUTH_DATA_BYTES));
-  return out;
+  let bytes = authDataCache.get(password);
+  if (bytes === undefined) {
+    bytes = new Uint8Array(AUTH_DATA_BYTES);
+    bytes.set(new TextEncoder().encode(password).subarray(0, AUTH_DATA_BYTES));
+    if (authDataCache.size >= 256) authDataCache.clear();
+    authDataCache.set(password, bytes);
+  }
+  return bytes.slice(); // every advert asks again: no TextEncoder on that path
 }
+
+const authDataCache = new Map<string, Uint8Array>();
 
 function checkInt(name: string, v: number, max: number): void {
   if (!Number.isInteger(v) || v < 0 || v > max) {
