@@ -146,10 +146,13 @@ function pooledJitter(samples: IdleSample[], p: number): IdleSample[] {
 function soakPairs(
   raw: RawResults,
   which: (impl: ImplName) => [ImplName, ImplName],
+  rt = false,
 ): Record<ImplName, SoakPair[]> {
   const pick = (impl: ImplName) => {
     const [a, b] = which(impl);
-    return (raw.soak ?? []).flatMap((s) => s.pairs.filter((p) => p.a === a && p.b === b));
+    return (raw.soak ?? []).flatMap((s) =>
+      s.pairs.filter((p) => p.a === a && p.b === b && (p.rtPriority !== undefined) === rt)
+    );
   };
   return { vrrp: pick("vrrp"), keepalived: pick("keepalived") };
 }
@@ -160,6 +163,7 @@ const other = (impl: ImplName): ImplName => impl === "vrrp" ? "keepalived" : "vr
 function underLoadRows(raw: RawResults): Row[] {
   const same = soakPairs(raw, (i) => [i, i]);
   const asBackup = soakPairs(raw, (i) => [other(i), i]);
+  const sameRt = soakPairs(raw, (i) => [i, i], true);
   const loops = (raw.soak ?? [])[0]?.pairs[0]?.loops ?? 8;
   const minutes = Math.round(((raw.soak ?? [])[0]?.pairs[0]?.windowMs ?? 600_000) / 60_000);
   const s3 = raw.scale3 ?? emptyResults().scale3!;
@@ -183,6 +187,15 @@ function underLoadRows(raw: RawResults): Row[] {
       samples: asBackup,
       pick: (s) => s.falseElections,
       target: { text: "0 in both mixed pairs", ok: (v, k) => v === 0 && k === 0 },
+    }),
+    row({
+      id: "soak20_false_elections_rt",
+      scenario: `10 VRRPv3 20 ms, ${loops} busy loops, ${minutes} min`,
+      figure: "false elections, same implementation, both with vrrp_rt_priority 50 (SCHED_RR)",
+      unit: "",
+      digits: 0,
+      samples: sameRt,
+      pick: (s) => s.falseElections,
     }),
     row({
       id: "soak20_jitter_p99_ms",

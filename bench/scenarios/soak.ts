@@ -22,11 +22,15 @@ const INSTANCE = "soak-v4";
 /** Master_Down_Interval of B (priority 99) at 20 ms adverts (RFC 5798 §6.1). */
 export const SOAK_MASTER_DOWN_MS = 3 * 20 + ((256 - 99) * 20) / 256;
 
-/** A VRRPv3 keepalived.conf with one IPv4 instance at `priority`, 20 ms adverts. */
-export function soakConfig(priority: number): string {
+/**
+ * A VRRPv3 keepalived.conf with one IPv4 instance at `priority`, 20 ms adverts; with
+ * `rtPriority`, the daemon runs SCHED_RR (`vrrp_rt_priority`).
+ */
+export function soakConfig(priority: number, rtPriority?: number): string {
   return [
     "global_defs {",
     "    vrrp_version 3",
+    ...(rtPriority === undefined ? [] : [`    vrrp_rt_priority ${rtPriority}`]),
     "}",
     "",
     `vrrp_instance ${INSTANCE} {`,
@@ -47,6 +51,8 @@ export interface SoakPair {
   /** implementation of A (master) and B (backup) */
   a: ImplName;
   b: ImplName;
+  /** both daemons ran SCHED_RR at this priority (vrrp_rt_priority) */
+  rtPriority?: number;
   windowMs: number;
   loops: number;
   /** times B logged entering master during the window */
@@ -68,6 +74,7 @@ export interface SoakSample {
 interface Running {
   a: ImplName;
   b: ImplName;
+  rt: number | undefined;
   lab: Lab;
   own: boolean;
   da: RunningDaemon;
@@ -77,12 +84,15 @@ interface Running {
   macB: string;
 }
 
-/** The pairs, as [A, B]. */
-export const SOAK_PAIRS: readonly [ImplName, ImplName][] = [
+/** The pairs, as [A, B, vrrp_rt_priority]. */
+export const SOAK_PAIRS: readonly [ImplName, ImplName, number?][] = [
   ["vrrp", "vrrp"],
   ["keepalived", "keepalived"],
   ["vrrp", "keepalived"],
   ["keepalived", "vrrp"],
+  // keepalived's own knob against exactly this: both daemons SCHED_RR
+  ["vrrp", "vrrp", 50],
+  ["keepalived", "keepalived", 50],
 ];
 
 function busyLoops(n: number): Deno.ChildProcess[] {
@@ -110,24 +120,35 @@ export async function soakRun(
   ctx: BenchContext,
   soakMs: number,
   loops: number,
-  pairs: readonly [ImplName, ImplName][] = SOAK_PAIRS,
+  pairs: readonly [ImplName, ImplName, number?][] = SOAK_PAIRS,
 ): Promise<SoakSample> {
   const running: Running[] = [];
   let hogs: Deno.ChildProcess[] = [];
   const out: SoakPair[] = [];
   try {
-    for (const [a, b] of pairs) {
+    for (const [a, b, rt] of pairs) {
       // the bench's own lab for the first pair, a fresh one for each other
       const own = running.length === 0;
       const lab = own ? ctx.lab : await Lab.create({ routers: ["a", "b"], client: true });
       const confA = `${ctx.work}/soak-a-${running.length}.conf`;
       const confB = `${ctx.work}/soak-b-${running.length}.conf`;
-      Deno.writeTextFileSync(confA, soakConfig(100));
-      Deno.writeTextFileSync(confB, soakConfig(99));
-      const cap = await Capture.start(lab, "c", `${ctx.work}/soak-${a}-${b}.pcap`);
+      Deno.writeTextFileSync(confA, soakConfig(100, rt));
+      Deno.writeTextFileSync(confB, soakConfig(99, rt));
+      const cap = await Capture.start(lab, "c", `${ctx.work}/soak-${a}-${b}-${rt ?? 0}.pcap`);
       const da = startDaemon(a, lab, "a", confA, runDir(ctx, `soak-${a}-a`));
       const db = startDaemon(b, lab, "b", confB, runDir(ctx, `soak-${b}-b`));
-      running.push({ a, b, lab, own, da, db, cap, capStopped: false, macB: await lab.mac("b") });
+      running.push({
+        a,
+        b,
+        rt,
+        lab,
+        own,
+        da,
+        db,
+        cap,
+        capStopped: false,
+        macB: await lab.mac("b"),
+      });
     }
     for (const r of running) {
       const ok = await pollUntil(
@@ -162,6 +183,7 @@ export async function soakRun(
       out.push({
         a: r.a,
         b: r.b,
+        ...(r.rt === undefined ? {} : { rtPriority: r.rt }),
         windowMs: to - from,
         loops,
         falseElections: masterEntries(r.db, from, to),
