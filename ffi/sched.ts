@@ -8,14 +8,21 @@
 import { libc, PRIO_PROCESS, SCHED_RR } from "./libc.ts";
 import { lastErrno, OsError, strerror } from "./errors.ts";
 
-/** The ids of every thread of this process (/proc/self/task). */
-export function threadIds(): number[] {
-  const ids: number[] = [];
+/** Every thread of this process (/proc/self/task): its id and its name (comm). */
+export function threads(): { tid: number; name: string }[] {
+  const out: { tid: number; name: string }[] = [];
   for (const e of Deno.readDirSync("/proc/self/task")) {
     const tid = Number(e.name);
-    if (Number.isInteger(tid)) ids.push(tid);
+    if (!Number.isInteger(tid)) continue;
+    let name = "";
+    try {
+      name = Deno.readTextFileSync(`/proc/self/task/${tid}/comm`).trim();
+    } catch {
+      continue; // ended meanwhile
+    }
+    out.push({ tid, name });
   }
-  return ids;
+  return out;
 }
 
 /** Sets the nice value (-20..19) of thread `tid`; throws OsError (EACCES without CAP_SYS_NICE). */

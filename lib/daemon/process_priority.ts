@@ -1,9 +1,13 @@
 /**
  * keepalived's `vrrp_priority` (nice) and `vrrp_rt_priority` (SCHED_RR) for the daemon: applied
- * to every thread at start, and once more after the sockets are open (the runtime starts its
- * poll thread then). A failure is logged, never fatal: the daemon runs, at normal priority.
+ * at start, and once more after the sockets are open (the runtime starts its poll thread then).
+ * The nice value goes to every thread; SCHED_RR only to the threads on the timing path (the JS
+ * thread and the runtime's I/O threads), not to V8's background workers: at real-time priority
+ * their compile and GC jobs would compete with the adverts on a busy host (measured: 297 false
+ * elections in 10 minutes with them, see the README). A failure is logged, never fatal: the
+ * daemon runs, at normal priority.
  */
-import { setThreadNice, setThreadRoundRobin, threadIds } from "../../ffi/sched.ts";
+import { setThreadNice, setThreadRoundRobin, threads } from "../../ffi/sched.ts";
 import type { GlobalConfig } from "../../config/model.ts";
 import type { Logger } from "./logger.ts";
 
@@ -17,10 +21,12 @@ export function applyProcessPriority(
   if (processNice === undefined && realtimePriority === undefined) return 0;
   let changed = 0;
   const errors = new Set<string>();
-  for (const tid of threadIds()) {
+  for (const { tid, name } of threads()) {
     try {
       if (processNice !== undefined) setThreadNice(tid, processNice);
-      if (realtimePriority !== undefined) setThreadRoundRobin(tid, realtimePriority);
+      if (realtimePriority !== undefined && !isV8Worker(name)) {
+        setThreadRoundRobin(tid, realtimePriority);
+      }
       changed++;
     } catch (err) {
       // a thread that ended meanwhile (ESRCH) is not a problem
@@ -35,4 +41,9 @@ export function applyProcessPriority(
     log.warn(`cannot set ${what} (vrrp_priority/vrrp_rt_priority): ${[...errors].join("; ")}`);
   } else if (!quiet) log.info(`running with ${what} (${changed} threads)`);
   return changed;
+}
+
+/** V8's platform workers ("V8 DefaultWorker", cut to 15 characters by the kernel). */
+export function isV8Worker(threadName: string): boolean {
+  return threadName.startsWith("V8 ");
 }
