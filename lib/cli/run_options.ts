@@ -92,7 +92,7 @@ interface Flags {
 }
 
 function splitFlags(flags: string): Flags {
-  const m = flags.match(/^(?:-(\w), )?--([\w-]+)(?: <(\w+)>)?$/);
+  const m = flags.match(/^(?:-(\w), )?--([\w-]+)(?: <([^>]+)>)?$/);
   if (!m) throw new Error(`run option table: bad flags ${JSON.stringify(flags)}`);
   return { short: m[1] ?? null, long: m[2], arg: m[3] ?? null };
 }

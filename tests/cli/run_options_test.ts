@@ -8,7 +8,13 @@ Deno.test("parseRunArgs() reads every form of option and fills defaults", () => 
   const r = parseRunArgs(["-f", "/etc/k.conf", "--socket=/tmp/s", "--log-level", "debug"]);
   assert.deepEqual(r, {
     kind: "run",
-    options: { file: "/etc/k.conf", socket: "/tmp/s", logLevel: "debug", logFormat: "text" },
+    options: {
+      file: "/etc/k.conf",
+      socket: "/tmp/s",
+      logLevel: "debug",
+      logFormat: "text",
+      vipFailTimeout: 5,
+    },
   });
   const short = parseRunArgs(["-f/etc/x.conf", "--state-dir", "/var/lib/v"]);
   assert.equal(short.kind, "run");

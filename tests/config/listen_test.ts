@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { formatListenAddress, parseListenAddress } from "../../config/listen.ts";
-import { parseConfigText } from "../../config/load.ts";
+import { loadTomlFrontEnd, parseConfigText } from "../../config/load.ts";
 import { formatDiagnostic } from "../../config/diagnostics.ts";
+
+// the TOML front end loads on demand (config/load.ts)
+await loadTomlFrontEnd();
 
 Deno.test("parseListenAddress(): a bare port is 127.0.0.1; IPv4 and [IPv6] literals", () => {
   assert.deepEqual(parseListenAddress("9650"), { hostname: "127.0.0.1", port: 9650 });
