@@ -443,7 +443,9 @@ export const GLOBAL: Section<GlobalConfig> = section<GlobalConfig>(
     prop("vrrp_rt_priority", int(1, 99), "realtimePriority", {
       toml: "rt_priority",
       syntax: "1..99",
-      doc: "run the daemon (all its threads) SCHED_RR at this priority, as keepalived does; " +
+      doc:
+        "run the daemon SCHED_RR at this priority, as keepalived does (its JS and I/O threads; " +
+        "V8's background workers stay SCHED_OTHER); " +
         "no RLIMIT_RTTIME is set (vrrp_rlimit_rttime is not honoured)",
       def: "unset (SCHED_OTHER)",
     }),
