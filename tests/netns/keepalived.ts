@@ -3,6 +3,7 @@
  * config copy, pid files and log, VRRP subsystem only, in the foreground. Nothing it writes is
  * shared with any other process; only processes it started are ever signalled, by PID.
  */
+import assert from "node:assert/strict";
 import type { Lab, LabProcess } from "./lab.ts";
 
 /** Where the Debian package installs it. */
@@ -30,6 +31,17 @@ export function packetErrors(log: string): string[] {
     .filter((l) =>
       /invalid|bad |checksum|ttl|auth|mismatch|wrong|malformed|discard|error|ignoring/i.test(l)
     );
+}
+
+/**
+ * Interop's last word: keepalived peers logged no packet errors and vrrp peers dropped nothing.
+ */
+export function assertCleanLogs(peers: readonly { kind: string; log(): string }[]): void {
+  for (const p of peers) {
+    const log = p.log();
+    if (p.kind === "keepalived") assert.deepEqual(packetErrors(log), []);
+    else assert.doesNotMatch(log, /dropped packet/);
+  }
 }
 
 /**
