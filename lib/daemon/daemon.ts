@@ -59,6 +59,11 @@ export interface DaemonOptions {
 
 /** How often every open interface is checked for a new index, and missing ones for existing. */
 export const INTERFACE_CHECK_MS = 5000;
+/**
+ * The same check while the rtnetlink link watch runs: link events already trigger it, so this
+ * is only a safety net, and an idle daemon should not wake for it every few seconds.
+ */
+export const INTERFACE_SAFETY_CHECK_MS = 30_000;
 
 /** One opened interface and the instances on it, by {@link instanceKey}. */
 interface IfaceEntry {
@@ -110,6 +115,8 @@ export class Daemon implements DaemonApi {
   #syncGroups: SyncGroupConfig[];
   #stopping: Promise<void> | null = null;
   #interfaceTimer: number | null = null;
+  /** the rtnetlink link watch is delivering events (see #armInterfaceCheck) */
+  #linkWatchLive = false;
   /** instances being restarted on an interface that appeared: their stop is not reported */
   readonly #quietStops = new Set<string>();
 
@@ -134,11 +141,21 @@ export class Daemon implements DaemonApi {
       // our own sockets hear of links first: re-created interfaces are rebound before
       // tracking clears their fault, and missing ones are opened when they appear
       watchLinks: effects.watchLinks
-        ? (onChange, onFailed) =>
-          effects.watchLinks!((names) => {
+        ? (onChange, onFailed) => {
+          const stop = effects.watchLinks!((names) => {
             void this.#checkInterfaces(names);
             onChange(names);
-          }, onFailed)
+          }, () => {
+            this.#linkWatchLive = false;
+            onFailed();
+          });
+          if (stop === null) return null;
+          this.#linkWatchLive = true;
+          return () => {
+            this.#linkWatchLive = false;
+            return stop();
+          };
+        }
         : undefined,
       setTimer: (ms, fn) => effects.setTimer(ms, fn),
       clearTimer: (id) => effects.clearTimer(id),
@@ -278,7 +295,8 @@ export class Daemon implements DaemonApi {
 
   #armInterfaceCheck(): void {
     if (this.#stopping) return;
-    this.#interfaceTimer = this.#opts.effects.setTimer(INTERFACE_CHECK_MS, () => {
+    const period = this.#linkWatchLive ? INTERFACE_SAFETY_CHECK_MS : INTERFACE_CHECK_MS;
+    this.#interfaceTimer = this.#opts.effects.setTimer(period, () => {
       this.#interfaceTimer = null;
       void this.#checkInterfaces(null).finally(() => this.#armInterfaceCheck());
     });

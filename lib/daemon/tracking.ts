@@ -30,7 +30,7 @@ import type { Logger } from "./logger.ts";
 /** How often tracked links are polled when link changes cannot be watched, ms. */
 export const LINK_POLL_MS = 200;
 /** With a link watch (rtnetlink) running: a slow safety poll, in case an event is missed, ms. */
-export const LINK_SAFETY_POLL_MS = 5000;
+export const LINK_SAFETY_POLL_MS = 30_000;
 
 /** What tracking needs from the daemon. */
 export interface TrackingDeps {
