@@ -15,7 +15,7 @@
  * Needs root, keepalived, tcpdump, arping, nft, curl and iproute2. Targets are reported, not asserted.
  */
 import { parseArgs } from "node:util";
-import { Lab } from "../tests/netns/lab.ts";
+import { destroyAllLabsSync, Lab } from "../tests/netns/lab.ts";
 import { DEMO_TOOLS, ensureTools } from "../scripts/prereqs.ts";
 import type { BenchContext, BenchOptions } from "./context.ts";
 import { type ImplName, IMPLS } from "./daemons.ts";
@@ -26,7 +26,7 @@ import { metricsScrape } from "./scenarios/metrics.ts";
 import { massFailover, scaleSteady } from "./scenarios/scale.ts";
 import { v3FailoverCycle } from "./scenarios/v3_failover.ts";
 import { startupRun } from "./scenarios/startup.ts";
-import { soakRun } from "./scenarios/soak.ts";
+import { killBusyLoops, soakRun } from "./scenarios/soak.ts";
 import { loadAvg, type MachineInfo, machineInfo } from "./machine.ts";
 
 /** Scenario groups `--only` can pick. */
@@ -351,6 +351,15 @@ if (import.meta.main) {
   if (Deno.uid() !== 0) {
     console.error("bench: needs root (it builds network namespaces)");
     Deno.exit(1);
+  }
+  // an interrupted run leaves nothing behind: no busy loop, daemon, capture or namespace
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => {
+      console.error(`bench: ${signal}: stopping the busy loops, daemons and labs`);
+      killBusyLoops();
+      destroyAllLabsSync();
+      Deno.exit(130);
+    });
   }
   const missing = await ensureTools(
     { ...DEMO_TOOLS, tcpdump: "tcpdump", keepalived: "keepalived", curl: "curl" },

@@ -95,14 +95,32 @@ export const SOAK_PAIRS: readonly [ImplName, ImplName, number?][] = [
   ["keepalived", "keepalived", 50],
 ];
 
+/** Busy loops still running (an interrupted bench kills them: {@link killBusyLoops}). */
+const liveHogs = new Set<Deno.ChildProcess>();
+
 function busyLoops(n: number): Deno.ChildProcess[] {
-  return Array.from({ length: n }, () =>
-    new Deno.Command("sh", {
+  return Array.from({ length: n }, () => {
+    const hog = new Deno.Command("sh", {
       args: ["-c", "while :; do :; done"],
       stdin: "null",
       stdout: "null",
       stderr: "null",
-    }).spawn());
+    }).spawn();
+    liveHogs.add(hog);
+    void hog.status.then(() => liveHogs.delete(hog));
+    return hog;
+  });
+}
+
+/** Kills the busy loops still running (by their pids: this bench started them). */
+export function killBusyLoops(): void {
+  for (const hog of liveHogs) {
+    try {
+      hog.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
 }
 
 /** How often `d` logged `INSTANCE` entering master in [fromMs, toMs]. */

@@ -80,23 +80,41 @@ let unloadInstalled = false;
 function installUnloadHandler(): void {
   if (unloadInstalled) return;
   unloadInstalled = true;
-  globalThis.addEventListener("unload", () => {
-    for (const pid of livePids) {
-      try {
-        Deno.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
+  globalThis.addEventListener("unload", destroyAllLabsSync);
+}
+
+/**
+ * Kills every process the live labs started, and anything else inside their namespaces (started
+ * through them), then deletes the namespaces: synchronous, for process exit and signal handlers
+ * (the bench's, which an interrupted run would otherwise leave behind).
+ */
+export function destroyAllLabsSync(): void {
+  const kill = (pid: number) => {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
     }
-    for (const ns of liveNamespaces) {
-      try {
-        new Deno.Command(IP, { args: ["netns", "del", ns], stdout: "null", stderr: "null" })
-          .outputSync();
-      } catch {
-        // best effort at exit
-      }
+  };
+  for (const pid of livePids) kill(pid);
+  for (const ns of liveNamespaces) {
+    try {
+      const out = new Deno.Command(IP, { args: ["netns", "pids", ns], stderr: "null" })
+        .outputSync();
+      for (const pid of decoder.decode(out.stdout).split(/\s+/).filter(Boolean)) kill(Number(pid));
+    } catch {
+      // best effort at exit
     }
-  });
+  }
+  for (const ns of liveNamespaces) {
+    try {
+      new Deno.Command(IP, { args: ["netns", "del", ns], stdout: "null", stderr: "null" })
+        .outputSync();
+    } catch {
+      // best effort at exit
+    }
+  }
+  liveNamespaces.clear();
 }
 
 const decoder = new TextDecoder();
