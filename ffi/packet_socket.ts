@@ -73,12 +73,10 @@ export class PacketSocket {
     const protocol = opts.protocol ?? ETH_P_ARP;
     const ifindex = interfaceIndex(ifname);
     const c = libc();
-    // the protocol argument is in network byte order (htons)
-    const listen = opts.receive ? ((protocol & 0xff) << 8) | (protocol >> 8) : 0;
-    const fd = check(
-      "socket",
-      c.socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, listen),
-    );
+    // protocol 0: nothing is queued until bind() names the protocol and the interface. Opened
+    // with the protocol, the kernel would hook it for every interface, then unhook it at bind()
+    // and wait out an RCU grace period (8-14 ms of the daemon's start per socket).
+    const fd = check("socket", c.socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     try {
       if (opts.filter) attachFilter(fd, opts.filter, ifname);
       if (opts.receive) {
