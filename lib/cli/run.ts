@@ -21,10 +21,8 @@ import { InterfaceError } from "../daemon/effects.ts";
 import { Logger, type LogLevel } from "../daemon/logger.ts";
 import { realEffects } from "../daemon/real_effects.ts";
 import { parseListenAddress } from "../../config/listen.ts";
-import { renderMetricsBytes } from "../metrics/exposition.ts";
-import { type MetricsServer, startMetricsServer } from "../metrics/server.ts";
+import type { MetricsServer } from "../metrics/server.ts";
 import { VERSION } from "../version.ts";
-import { loadConfigInWorker } from "../daemon/config_loader.ts";
 import { LockFile } from "../../ffi/lock_file.ts";
 
 /** Exit code when another daemon already runs on the same control socket (its lock is held). */
@@ -103,8 +101,11 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     return r;
   };
   // a reload parses in a worker with a time limit: the event loop (adverts) never waits for it
-  const reload = async (): Promise<LoadResult> =>
-    overrides(await loadConfigInWorker(opts.file, opts.configId));
+  // (loaded on the first reload: not on the way to the first advert)
+  const reload = async (): Promise<LoadResult> => {
+    const { loadConfigInWorker } = await import("../daemon/config_loader.ts");
+    return overrides(await loadConfigInWorker(opts.file, opts.configId));
+  };
   const loaded = overrides(await loadConfig(opts.file, { configId: opts.configId }));
   if (hasErrors(loaded.diagnostics)) {
     for (const d of loaded.diagnostics) console.error(formatDiagnostic(d));
@@ -162,28 +163,6 @@ async function runLocked(
   const admin = await loadAdminState(stateDir);
   if (admin.warning) logger.warn(admin.warning);
 
-  // The control socket opens first, answering "starting" until the daemon is up: a second
-  // daemon on the same socket is refused before it touches the host.
-  let daemon: Daemon | null = null;
-  const starting = { ok: false as const, error: "daemon is starting" };
-  const api: DaemonApi = {
-    status: (name) => daemon?.status(name) ?? starting,
-    adminDown: (name) => daemon?.adminDown(name) ?? Promise.resolve(starting),
-    adminUp: (name) => daemon?.adminUp(name) ?? Promise.resolve(starting),
-    reload: () => daemon?.reload() ?? Promise.resolve(starting),
-  };
-  let control: ControlServer | null = null;
-  try {
-    control = await startControlServer(controlSocket, api, (m) => logger.warn(m));
-  } catch (err) {
-    if (err instanceof ControlError && err.kind === "inUse") {
-      console.error(`vrrp: another vrrp daemon answers on ${controlSocket}; not starting`);
-      return EXIT_ALREADY_RUNNING;
-    }
-    // the daemon keeps the VIPs alive without it; `vrrp status` will say it cannot connect
-    logger.error(`control socket unavailable: ${err instanceof Error ? err.message : String(err)}`);
-  }
-
   const notify = new NotifyRunner({
     log: (level, msg) => logger.log(level, msg),
     timeoutMs: loaded.config.global.scriptTimeoutSec * 1000,
@@ -196,42 +175,12 @@ async function runLocked(
     if (kind !== null) notify.enqueue(t.cfg.name, kind, t.cfg.notify, t.effectivePriority);
   };
 
-  /** One synchronous read of every counter; `keepalived_up 0` until the daemon is up. */
-  const metricsPage = (): string | Uint8Array<ArrayBuffer> => {
-    const snap = daemon?.snapshot();
-    if (!snap?.ok) {
-      return "# HELP keepalived_up Whether the VRRP daemon is up\n# TYPE keepalived_up gauge\n" +
-        "keepalived_up 0\n";
-    }
-    return renderMetricsBytes(snap, { version: VERSION, notify: notify.stats() });
-  };
-
-  // the listener opens before anything changes on the host: an address in use refuses the start
-  let metrics: MetricsServer | null = null;
-  if (metricsListen !== undefined) {
-    const listen = parseListenAddress(metricsListen);
-    if ("error" in listen) {
-      console.error(`vrrp: --metrics-listen: ${listen.error}`);
-      await control?.close();
-      await notify.close();
-      return 2;
-    }
-    try {
-      metrics = await startMetricsServer(listen, () => metricsPage(), (m) => logger.warn(m));
-    } catch (err) {
-      console.error(
-        `vrrp: cannot serve metrics on ${metricsListen}: ${
-          err instanceof Error ? err.message : String(err)
-        }; not starting`,
-      );
-      await control?.close();
-      await notify.close();
-      return 1;
-    }
-  }
-
+  // The sockets open and join the VRRP groups first, for the shortest way to the first advert
+  // (issue 14); no instance runs and nothing on the host changes until opened.run() below, so
+  // the control socket and the metrics listener can still refuse the start.
+  let opened: Daemon;
   try {
-    daemon = await Daemon.start(loaded.config, {
+    opened = await Daemon.open(loaded.config, {
       effects: realEffects(logger),
       logger,
       loadConfig: load,
@@ -244,8 +193,6 @@ async function runLocked(
       onGroupTransition: (c) => notify.enqueue(c.group.name, c.to, c.group.notify, 0, true),
     });
   } catch (err) {
-    await control?.close();
-    await metrics?.close();
     await notify.close();
     if (err instanceof InterfaceError) {
       console.error(`vrrp: ${err.message}`);
@@ -253,6 +200,77 @@ async function runLocked(
     }
     throw err;
   }
+
+  // the control socket answers "starting" until the daemon runs
+  let daemon: Daemon | null = null;
+  const starting = { ok: false as const, error: "daemon is starting" };
+  const api: DaemonApi = {
+    status: (name) => daemon?.status(name) ?? starting,
+    adminDown: (name) => daemon?.adminDown(name) ?? Promise.resolve(starting),
+    adminUp: (name) => daemon?.adminUp(name) ?? Promise.resolve(starting),
+    reload: () => daemon?.reload() ?? Promise.resolve(starting),
+  };
+  let control: ControlServer | null = null;
+  let metrics: MetricsServer | null = null;
+  /** Closes what is open; the start is refused with `code`. */
+  const refuse = async (code: number): Promise<number> => {
+    await opened.shutdown();
+    await control?.close();
+    await metrics?.close();
+    await notify.close();
+    return code;
+  };
+  try {
+    control = await startControlServer(controlSocket, api, (m) => logger.warn(m));
+  } catch (err) {
+    if (err instanceof ControlError && err.kind === "inUse") {
+      console.error(`vrrp: another vrrp daemon answers on ${controlSocket}; not starting`);
+      return await refuse(EXIT_ALREADY_RUNNING);
+    }
+    // the daemon keeps the VIPs alive without it; `vrrp status` will say it cannot connect
+    logger.error(`control socket unavailable: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  // the listener opens before anything changes on the host: an address in use refuses the start
+  if (metricsListen !== undefined) {
+    // loaded only when configured: the metrics code is not on the way to the first advert
+    const [{ renderMetricsBytes }, { startMetricsServer }] = await Promise.all([
+      import("../metrics/exposition.ts"),
+      import("../metrics/server.ts"),
+    ]);
+    /** One synchronous read of every counter; `keepalived_up 0` until the daemon is up. */
+    const metricsPage = (): string | Uint8Array<ArrayBuffer> => {
+      const snap = daemon?.snapshot();
+      if (!snap?.ok) {
+        return "# HELP keepalived_up Whether the VRRP daemon is up\n# TYPE keepalived_up gauge\n" +
+          "keepalived_up 0\n";
+      }
+      return renderMetricsBytes(snap, { version: VERSION, notify: notify.stats() });
+    };
+    const listen = parseListenAddress(metricsListen);
+    if ("error" in listen) {
+      console.error(`vrrp: --metrics-listen: ${listen.error}`);
+      return await refuse(2);
+    }
+    try {
+      metrics = await startMetricsServer(listen, () => metricsPage(), (m) => logger.warn(m));
+    } catch (err) {
+      console.error(
+        `vrrp: cannot serve metrics on ${metricsListen}: ${
+          err instanceof Error ? err.message : String(err)
+        }; not starting`,
+      );
+      return await refuse(1);
+    }
+  }
+
+  try {
+    await opened.run();
+  } catch (err) {
+    await refuse(1);
+    throw err;
+  }
+  daemon = opened;
   if (control) logger.info(`control socket at ${controlSocket}`);
   if (metrics) logger.info(`metrics at http://${metrics.address}/metrics`);
   // threads the runtime started meanwhile (the poll() worker) get the same priority

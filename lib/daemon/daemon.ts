@@ -3,7 +3,13 @@
  * received message once and dispatches it by (family, VRID), runs one scheduler for all deadlines,
  * and implements the control socket's `DaemonApi` (status, admin down/up, reload).
  */
-import type { Config, InstanceConfig, LoadResult, SyncGroupConfig } from "../../config/model.ts";
+import type {
+  Config,
+  InstanceConfig,
+  LoadResult,
+  SyncGroupConfig,
+  VipConfig,
+} from "../../config/model.ts";
 import { formatDiagnostic } from "../../config/diagnostics.ts";
 import { hasErrors } from "../../config/load.ts";
 import type { DaemonApi, InstanceStatus, Reply, StatusReply } from "../control/types.ts";
@@ -117,6 +123,8 @@ export class Daemon implements DaemonApi {
   #interfaceTimer: number | null = null;
   /** the rtnetlink link watch is delivering events (see #armInterfaceCheck) */
   #linkWatchLive = false;
+  /** run() has started the instances: adverts before that are for nobody yet */
+  #running = false;
   /** instances being restarted on an interface that appeared: their stop is not reported */
   readonly #quietStops = new Set<string>();
 
@@ -171,9 +179,23 @@ export class Daemon implements DaemonApi {
 
   /**
    * Opens every interface (throws {@link InterfaceError} before anything on the host changes),
-   * removes configured VIPs a crashed run left behind, then starts every instance.
+   * removes configured VIPs a crashed run left behind, then starts every instance: {@link open}
+   * then {@link run}.
    */
   static async start(config: Config, opts: DaemonOptions): Promise<Daemon> {
+    const d = await Daemon.open(config, opts);
+    await d.run();
+    return d;
+  }
+
+  /**
+   * Opens every interface: the sockets join the VRRP groups and receive from now on, but no
+   * instance runs and nothing on the host changes until {@link run}. Throws
+   * {@link InterfaceError} (nothing left open) when an interface cannot be used. The daemon
+   * starts with this, before its control socket and metrics listener, so the group is joined
+   * as early as possible; {@link shutdown} closes it again if one of those refuses the start.
+   */
+  static async open(config: Config, opts: DaemonOptions): Promise<Daemon> {
     const d = new Daemon(config, opts);
     try {
       await d.#openInterfaces(config.instances);
@@ -182,21 +204,30 @@ export class Daemon implements DaemonApi {
       await d.#closeUnused(new Set());
       throw err;
     }
-    await d.#removeLeftovers(config.instances);
+    return d;
+  }
+
+  /**
+   * Starts the instances of an {@link open}ed daemon, after removing configured VIPs a crashed
+   * run left behind: no advert and no VIP change comes before that.
+   */
+  async run(): Promise<void> {
+    const config = this.#config;
+    this.#running = true;
+    await this.#removeLeftovers(config.instances);
     // the host's addresses are followed before any instance adds one
-    if (!d.#addresses.start()) {
-      d.#log.warn(
+    if (!this.#addresses.start()) {
+      this.#log.warn(
         "VIP presence is read per status request; VIPs removed by others are not repaired",
       );
     }
     // trackers first: an instance whose check fails or whose link is down starts that way
-    await d.#tracking.reconfigure(config);
-    for (const cfg of config.instances) d.#startInstance(cfg, config.global);
-    d.#armInterfaceCheck();
-    d.#log.info(`started with ${config.instances.length} instance(s)`, {
+    await this.#tracking.reconfigure(config);
+    for (const cfg of config.instances) this.#startInstance(cfg, config.global);
+    this.#armInterfaceCheck();
+    this.#log.info(`started with ${config.instances.length} instance(s)`, {
       instances: config.instances.map((c) => c.name),
     });
-    return d;
   }
 
   /** The running instances, by name (for tests). */
@@ -389,30 +420,37 @@ export class Daemon implements DaemonApi {
     }
   }
 
-  /** Removes configured VIPs found on the host before the first election (keepalived does too). */
+  /**
+   * Removes configured VIPs found on the host before the first election (keepalived does too):
+   * one read of the host per device for all `instances` (255 instances: one, not 255).
+   */
   async #removeLeftovers(instances: InstanceConfig[]): Promise<void> {
     const { effects } = this.#opts;
+    const byDev = new Map<string, VipConfig[]>();
     for (const cfg of instances) {
-      const byDev = new Map<string, typeof cfg.vips>();
       for (const v of [...cfg.vips, ...cfg.excludedVips]) {
-        byDev.set(vipDev(cfg, v), [...(byDev.get(vipDev(cfg, v)) ?? []), v]);
+        const dev = vipDev(cfg, v);
+        const vips = byDev.get(dev) ?? [];
+        // a VIP two instances share is removed once
+        if (!vips.some((w) => w.address === v.address && w.prefixLen === v.prefixLen)) vips.push(v);
+        byDev.set(dev, vips);
       }
-      for (const [dev, vips] of byDev) {
-        let present: boolean[];
-        try {
-          present = await effects.presentVips(vips, dev);
-        } catch (err) {
-          this.#log.error(`cannot list addresses on ${dev}: ${String(err)}`);
-          continue;
-        }
-        const left = vips.filter((_, i) => present[i]);
-        if (left.length === 0) continue;
-        const list = left.map((v) => `${v.address}/${v.prefixLen}`).join(" ");
-        const r = await effects.removeVips(left, dev);
-        if (r.ok) this.#log.warn(`removed leftover VIPs ${list} from ${dev} (previous run?)`);
-        else {this.#log.error(
-            `removing leftover VIPs ${list} from ${dev} failed: ${r.stderr.trim()}`,
-          );}
+    }
+    for (const [dev, vips] of byDev) {
+      let present: boolean[];
+      try {
+        present = await effects.presentVips(vips, dev);
+      } catch (err) {
+        this.#log.error(`cannot list addresses on ${dev}: ${String(err)}`);
+        continue;
+      }
+      const left = vips.filter((_, i) => present[i]);
+      if (left.length === 0) continue;
+      const list = left.map((v) => `${v.address}/${v.prefixLen}`).join(" ");
+      const r = await effects.removeVips(left, dev);
+      if (r.ok) this.#log.warn(`removed leftover VIPs ${list} from ${dev} (previous run?)`);
+      else {
+        this.#log.error(`removing leftover VIPs ${list} from ${dev} failed: ${r.stderr.trim()}`);
       }
     }
   }
@@ -542,7 +580,7 @@ export class Daemon implements DaemonApi {
 
   #onReceive(iface: string, r: Received): void {
     const entry = this.#ifaces.get(iface);
-    if (!entry || this.#stopping) return;
+    if (!entry || this.#stopping || !this.#running) return;
     if (!r.ok) {
       this.#dropped(entry, iface, r.family, r.vrid, r.reason, r.detail);
       return;

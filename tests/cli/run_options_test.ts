@@ -117,4 +117,7 @@ Deno.test("vrrp run loads neither commander nor any npm: or node: module", async
   assert.ok(graph.some((s) => s.endsWith("/lib/daemon/daemon.ts")), "walked the daemon");
   assert.deepEqual(graph.filter((s) => /^(npm|node|jsr):/.test(s)), []);
   assert.ok(!graph.some((s) => s.endsWith("/config/toml.ts")), "TOML only for TOML configs");
+  // not on the way to the first advert (issue 14, start-up)
+  assert.ok(!graph.some((s) => s.includes("/lib/metrics/")), "metrics only when configured");
+  assert.ok(!graph.some((s) => s.endsWith("/config_loader.ts")), "the reload's worker on reload");
 });

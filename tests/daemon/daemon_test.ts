@@ -89,6 +89,53 @@ Deno.test("Daemon.start() removes leftover VIPs first, then a lone backup become
   await daemon.shutdown();
 });
 
+Deno.test("Daemon.open() joins the groups and changes nothing; run() removes leftovers, then starts the instances", async () => {
+  const host = new FakeHost();
+  host.addresses.set("eth0", new Set(["10.0.0.1"]));
+  const loaded = parseConfigText(confText([VI1]), "test.conf", "keepalived", { configId: "x" });
+  const lines: string[] = [];
+  const daemon = await Daemon.open(loaded.config, {
+    effects: host,
+    logger: new Logger({ level: "debug", format: "text", sink: (l) => lines.push(l) }),
+    configFile: "test.conf",
+    loadConfig: () => Promise.resolve(loaded),
+    pid: 1,
+  });
+  assert.ok(host.receivers.has("eth0"), "the interface is open (its sockets joined)");
+  // an advert heard before run() is for nobody yet: neither fed nor counted as a drop
+  host.deliver("eth0", received(advert(1, 200, VI1.vips), { source: "10.101.1.186" }));
+  await host.advance(10_000);
+  assert.equal(daemon.instances.size, 0);
+  assert.deepEqual(host.ipLog, [], "nothing changed on the host");
+  assert.deepEqual(host.adverts, []);
+  assert.deepEqual(daemon.interfaceDrops(), { eth0: {} });
+  await daemon.run();
+  assert.equal(host.ipLog[0], "remove 10.0.0.1 eth0");
+  const inst = daemon.instances.get("vi1")!;
+  assert.equal(inst.role, "backup");
+  await host.advance(masterDownIntervalMs(2, 100, 100));
+  assert.equal(inst.role, "master");
+  await daemon.shutdown();
+});
+
+Deno.test("Daemon.open() then shutdown() (a refused start) closes the interfaces and touches nothing", async () => {
+  const host = new FakeHost();
+  const loaded = parseConfigText(confText([VI1, VI2]), "test.conf", "keepalived", {
+    configId: "x",
+  });
+  const daemon = await Daemon.open(loaded.config, {
+    effects: host,
+    logger: new Logger({ level: "error", format: "text", sink: () => {} }),
+    configFile: "test.conf",
+    loadConfig: () => Promise.resolve(loaded),
+    pid: 1,
+  });
+  await daemon.shutdown();
+  assert.deepEqual(host.closed, ["eth0"]);
+  assert.deepEqual(host.ipLog, []);
+  assert.deepEqual(host.adverts, []);
+});
+
 Deno.test("Daemon: a higher-priority peer keeps us backup; other VRIDs are counted per interface", async () => {
   const host = new FakeHost();
   const { daemon } = await boot(host, [VI1]);
