@@ -160,6 +160,11 @@ async function runLocked(
   { vipFailTimeoutMs, metricsListen }: { vipFailTimeoutMs: number; metricsListen?: string },
 ): Promise<number> {
   const { controlSocket, stateDir } = loaded.config.global;
+  const listen = metricsListen === undefined ? undefined : parseListenAddress(metricsListen);
+  if (listen !== undefined && "error" in listen) {
+    console.error(`vrrp: --metrics-listen: ${listen.error}`);
+    return 2;
+  }
   const admin = await loadAdminState(stateDir);
   if (admin.warning) logger.warn(admin.warning);
 
@@ -232,7 +237,7 @@ async function runLocked(
   }
 
   // the listener opens before anything changes on the host: an address in use refuses the start
-  if (metricsListen !== undefined) {
+  if (listen !== undefined) {
     // loaded only when configured: the metrics code is not on the way to the first advert
     const [{ renderMetricsBytes }, { startMetricsServer }] = await Promise.all([
       import("../metrics/exposition.ts"),
@@ -247,11 +252,6 @@ async function runLocked(
       }
       return renderMetricsBytes(snap, { version: VERSION, notify: notify.stats() });
     };
-    const listen = parseListenAddress(metricsListen);
-    if ("error" in listen) {
-      console.error(`vrrp: --metrics-listen: ${listen.error}`);
-      return await refuse(2);
-    }
     try {
       metrics = await startMetricsServer(listen, () => metricsPage(), (m) => logger.warn(m));
     } catch (err) {
