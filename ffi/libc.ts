@@ -207,6 +207,14 @@ export const LIBC_SYMBOLS = {
     ],
     result: "i32",
   },
+  /** int clock_gettime(clockid_t clockid, struct timespec *tp) */
+  clock_gettime: {
+    parameters: [
+      "i32", // clockid_t clockid
+      "buffer", // struct timespec *tp
+    ],
+    result: "i32",
+  },
   /** int setns(int fd, int nstype) */
   setns: {
     parameters: [
@@ -281,6 +289,9 @@ export const SOCK_CLOEXEC = 0o2000000;
 export const SOL_SOCKET = 1;
 export const SO_BINDTODEVICE = 25;
 export const SO_ATTACH_FILTER = 26;
+/** SO_TIMESTAMPNS_OLD: recvmsg gets the arrival time (CLOCK_REALTIME timespec) as SCM_TIMESTAMPNS */
+export const SO_TIMESTAMPNS = 35;
+export const SCM_TIMESTAMPNS = 35;
 export const IPPROTO_IP = 0;
 export const IP_HDRINCL = 3;
 export const IP_MULTICAST_IF = 32;
@@ -290,6 +301,7 @@ export const IP_ADD_MEMBERSHIP = 35;
 export const MSG_DONTWAIT = 0x40;
 export const EFD_NONBLOCK = 0o4000;
 export const EFD_CLOEXEC = 0o2000000;
+export const CLOCK_REALTIME = 0;
 export const CLOCK_MONOTONIC = 1;
 export const TFD_NONBLOCK = 0o4000;
 export const TFD_CLOEXEC = 0o2000000;

@@ -18,6 +18,7 @@ import {
 import { check } from "./errors.ts";
 import { interfaceIndex } from "./netif.ts";
 import { encodeIpv4Packet } from "./ip_header.ts";
+import { attachSocketFilter } from "./socket_filter.ts";
 import { type ReceivedPacket, ReceivePump, recvDontWait } from "./poller.ts";
 import { cString, ipMreqn, SOCKADDR_IN_BYTES, sockaddrIn } from "./structs.ts";
 
@@ -160,6 +161,11 @@ export class RawIpSocket {
    */
   receiveLoop(onPacket: (p: ReceivedPacket) => void): Promise<void> {
     return this.#pump.run(onPacket);
+  }
+
+  /** Replaces the socket's classic BPF filter (see ffi/bpf_vrrp.ts); throws OsError. */
+  attachFilter(program: Uint8Array): void {
+    attachSocketFilter(this.#pump.fd, program, this.ifname);
   }
 
   /** Delivers the packets already queued to receiveLoop()'s callback now; see ReceivePump. */

@@ -29,6 +29,7 @@ import {
 } from "./libc.ts";
 import { check, EAGAIN, EINTR, lastErrno, OsError, strerror } from "./errors.ts";
 import { interfaceIndex } from "./netif.ts";
+import { attachSocketFilter } from "./socket_filter.ts";
 import { type ReceivedIp6, type ReceivedPacket, ReceivePump } from "./poller.ts";
 import {
   cmsgs,
@@ -162,6 +163,11 @@ export class RawIp6Socket {
     return this.#pump.run(onPacket);
   }
 
+  /** Replaces the socket's classic BPF filter (see ffi/bpf_vrrp.ts); throws OsError. */
+  attachFilter(program: Uint8Array): void {
+    attachSocketFilter(this.#pump.fd, program, this.ifname);
+  }
+
   /** Delivers the packets already queued to receiveLoop()'s callback now; see ReceivePump. */
   drainNow(): number {
     return this.#pump.drainNow();
@@ -174,7 +180,7 @@ export class RawIp6Socket {
 }
 
 /** Source (msg_name), destination and interface (IPV6_PKTINFO), hop limit (IPV6_HOPLIMIT). */
-function readAncillary(
+export function readAncillary(
   name: Uint8Array,
   control: Uint8Array,
   hdr: Uint8Array,
