@@ -504,6 +504,7 @@ export class Daemon implements DaemonApi {
       scheduler: this.#scheduler,
       wallClock: () => this.#wallClock(),
       onTransition: (t) => this.#onTransition(t),
+      onRoutineChanged: () => this.#routineChanged(entry, params.family),
     });
     this.#instances.set(cfg.name, inst);
     entry.byKey.set(instanceKey(params.family, cfg.vrid), inst);
@@ -610,7 +611,19 @@ export class Daemon implements DaemonApi {
       }
       return;
     }
-    inst.receiveAdvert(d.advert, r.src, wire);
+    inst.receiveAdvert(d.advert, r.src, wire, r.atMs);
+  }
+
+  /** Tells `entry`'s port the routine adverts of `family` its instances expect now. */
+  #routineChanged(entry: IfaceEntry, family: Family): void {
+    if (entry.port.setRoutine === undefined) return;
+    const list = [];
+    for (const inst of entry.byKey.values()) {
+      if (inst.params.family !== family) continue;
+      const r = inst.routineAdvert();
+      if (r !== null) list.push(r);
+    }
+    entry.port.setRoutine(family, list);
   }
 
   /**
@@ -691,6 +704,8 @@ export class Daemon implements DaemonApi {
    * not live, it is what the daemon believes.
    */
   snapshot(instance?: string): StatusReply | { ok: false; error: string } {
+    // routine adverts held back (lazy reading) count before anything is read
+    for (const { port } of this.#ifaces.values()) port.drainReceived?.();
     let insts = [...this.#instances.values()];
     if (instance !== undefined) {
       insts = insts.filter((i) => i.cfg.name === instance);

@@ -49,6 +49,22 @@ export interface MulticastGroups {
   ipv6: string;
 }
 
+/**
+ * An advert a backup expects, over and over, from the master it follows: the same VRID, source,
+ * priority, version and interval. A port may queue these without waking the daemon and hand
+ * them over (with their arrival times) when it is awake anyway; see `InterfacePort.setRoutine`.
+ */
+export interface RoutineAdvert {
+  vrid: number;
+  version: 2 | 3;
+  /** the master's address (canonical text) */
+  source: string;
+  /** 1..255 */
+  priority: number;
+  /** as on the wire: whole seconds (v2) or centiseconds (v3) */
+  interval: number;
+}
+
 /** What a port delivers. */
 export type Received = ReceivedMessage | ReceiveDropped;
 
@@ -87,6 +103,13 @@ export interface InterfacePort {
    * before deadlines fire, so an advert that arrived in time is never judged late. Optional.
    */
   drainReceived?(): void;
+  /**
+   * The routine adverts of `family` on this interface now (all of them, replacing the last
+   * set): the port may hold these back until the daemon wakes for something else, or until
+   * drainReceived(); everything else still arrives at once. Packets held are handed over first,
+   * in order, with their arrival time as `atMs`. Optional: without it everything comes at once.
+   */
+  setRoutine?(family: Family, adverts: RoutineAdvert[]): void;
   /**
    * Re-opens the sockets when the interface now has another index than the one they were
    * bound to (deleted and re-created: a driver reload, a re-made veth, a hot-plugged NIC).

@@ -28,11 +28,12 @@ import type {
   WireAddresses,
 } from "../vrrp/types.ts";
 import { DropLog } from "./drop_log.ts";
-import type { Effects, InterfacePort, VipOutcome } from "./effects.ts";
+import type { Effects, InterfacePort, RoutineAdvert, VipOutcome } from "./effects.ts";
 import { garpFrames } from "./garp.ts";
 import type { Logger } from "./logger.ts";
 import { vipDev, wireAddresses } from "./params.ts";
 import type { Scheduler } from "./scheduler.ts";
+import { routineAdvert, sameRoutine } from "./routine.ts";
 
 /** How often a failed `ip addr` is tried in all before the failure is surfaced as an error. */
 export const VIP_ATTEMPTS = 3;
@@ -88,6 +89,8 @@ export interface InstanceDeps {
   wire?: WireAddresses;
   /** how long a master may lack its VIPs before it gives way (default DEFAULT_VIP_FAIL_TIMEOUT_MS) */
   vipFailTimeoutMs?: number;
+  /** called when routineAdvert() changed (the port's lazy reading follows it) */
+  onRoutineChanged?: () => void;
 }
 
 /** One role change, as hooks see it. */
@@ -134,6 +137,10 @@ export class InstanceRuntime {
   #vipError: string | null = null;
   #vipRetryTimer: number | null = null;
   #stopped = false;
+  /** the advert we expect over and over (see routine.ts), as last reported */
+  #routine: RoutineAdvert | null = null;
+  /** the time of the last step: a late-read advert is never judged before it */
+  #lastStepMs = -Infinity;
   /** the last failed send (the counts are in #counters) */
   #lastSendError: string | null = null;
   /** failed sends in a row, and successful ones in a row */
@@ -223,19 +230,36 @@ export class InstanceRuntime {
     this.feed({ type: "startup" });
   }
 
-  /** A decoded advert for our VRID arrived from `source` (between `wire`'s addresses). */
-  receiveAdvert(advert: Advertisement, source: string, wire?: ReceivedAddresses): void {
+  /**
+   * A decoded advert for our VRID arrived from `source` (between `wire`'s addresses) at `atMs`
+   * (monotonic ms; default now). An advert read late (lazy_read.ts) is judged at its arrival:
+   * Master_Down restarts from then, not from when it was read.
+   */
+  receiveAdvert(
+    advert: Advertisement,
+    source: string,
+    wire?: ReceivedAddresses,
+    atMs?: number,
+  ): void {
+    const now = this.#deps.effects.now();
+    // never in the future, never before what this instance already stepped through
+    const at = atMs === undefined ? now : Math.min(now, Math.max(atMs, this.#lastStepMs));
     this.#counters.advertsReceived++;
     if (advert.priority === 0) this.#counters.priorityZeroReceived++;
     if (this.#params.unicast?.peers.some((p) => p.address === source)) {
       const h = this.#heard.get(source);
       this.#heard.set(source, {
-        atMs: this.#deps.effects.now(),
+        atMs: at,
         priority: advert.priority,
         count: (h?.count ?? 0) + 1,
       });
     }
-    this.feed({ type: "advertReceived", advert, source, wire });
+    this.feed({ type: "advertReceived", advert, source, wire }, at);
+  }
+
+  /** The advert this instance expects over and over now (see routine.ts), or null. */
+  routineAdvert(): RoutineAdvert | null {
+    return this.#routine;
   }
 
   /** A packet for our VRID the codec rejected. */
@@ -257,6 +281,7 @@ export class InstanceRuntime {
     if (this.#stopped) return this.#vipChain;
     this.feed({ type: "shutdownRequested" });
     this.#stopped = true;
+    this.#reportRoutine();
     this.#deps.scheduler.set(this, null);
     this.#cancelVipRetry();
     this.#cancelVipGiveWay();
@@ -270,10 +295,14 @@ export class InstanceRuntime {
     await this.#vipChain;
   }
 
-  /** Hands one event to the state machine and executes its actions; re-arms the deadline. */
-  feed(event: FsmEvent): void {
+  /**
+   * Hands one event to the state machine, as of `atMs` (default now), and executes its actions;
+   * re-arms the deadline.
+   */
+  feed(event: FsmEvent, atMs?: number): void {
     if (this.#stopped) return;
-    const now = this.#deps.effects.now();
+    const now = atMs ?? this.#deps.effects.now();
+    this.#lastStepMs = now;
     let result;
     try {
       result = step(this.params, this.#state, event, now);
@@ -300,6 +329,18 @@ export class InstanceRuntime {
       }
     }
     this.#deps.scheduler.set(this, nextDeadlineMs(this.#state));
+    this.#reportRoutine();
+  }
+
+  #reportRoutine(): void {
+    const next = this.#stopped ? null : routineAdvert(this.#params, this.#state);
+    if (sameRoutine(next, this.#routine)) return;
+    this.#routine = next;
+    try {
+      this.#deps.onRoutineChanged?.();
+    } catch (err) {
+      this.log.error(`routine advert hook failed: ${String(err)}`);
+    }
   }
 
   /** Counts split-brain episodes and their length as the state machine marks and clears them. */

@@ -15,7 +15,7 @@ import { armDeadline, disarmDeadline } from "../../ffi/poller.ts";
 import { RawIpSocket } from "../../ffi/raw_socket.ts";
 import { RawIp6Socket } from "../../ffi/raw_socket6.ts";
 import { dumpIpv6Addresses, IFA_F_DADFAILED, IFA_F_TENTATIVE } from "../../ffi/netlink_addr.ts";
-import type { ReceivedIp6 } from "../../ffi/poller.ts";
+import type { ReceivedIp6, ReceivedPacket } from "../../ffi/poller.ts";
 import { parseIpv4Packet } from "../../ffi/ip_header.ts";
 import { Family, familyOf, parseAddress, readAddress } from "../vrrp/address.ts";
 import { IPPROTO_VRRP } from "../vrrp/constants.ts";
@@ -32,11 +32,13 @@ import {
   type InterfacePort,
   type MulticastGroups,
   type Received,
+  type RoutineAdvert,
   type SendTo,
   type VipOutcome,
 } from "./effects.ts";
 import type { Logger } from "./logger.ts";
 import { PreciseTimers } from "./precise_timer.ts";
+import { drainQuietOncePerTurn, LazyReader } from "./lazy_read.ts";
 
 /** errno values that mean "not privileged enough". */
 const EPERM = 1;
@@ -185,6 +187,8 @@ interface Sockets {
   /** open once an IPv6 instance asked for it (ensureFamily) */
   raw6: RawIp6Socket | null;
   linkLocal: string | null;
+  /** the quiet sockets of routine adverts (see lazy_read.ts) */
+  lazy: LazyReader;
   loops: Promise<void>[];
 }
 
@@ -215,6 +219,7 @@ function ownSourceWatch(
   }
   const ifindex = socket.ifindex;
   const loop = socket.receiveLoop((p) => {
+    drainQuietOncePerTurn();
     if (p.bytes.length <= ETHERNET_HEADER_BYTES) return;
     onReceive(receivedIpv4(p.bytes.subarray(ETHERNET_HEADER_BYTES), ifindex, p.atMs));
   }).catch((err) => log.error(`own-address watch on ${name} failed: ${String(err)}`));
@@ -244,12 +249,19 @@ function openSockets(
     void raw.close();
     throw err;
   }
-  const s: Sockets = { info, raw, arp, own: null, raw6: null, linkLocal: null, loops: [] };
+  const lazy = new LazyReader(name, log);
+  const s: Sockets = { info, raw, arp, own: null, raw6: null, linkLocal: null, lazy, loops: [] };
+  const deliver = (p: ReceivedPacket) => onReceive(receivedIpv4(p.bytes, raw.ifindex, p.atMs));
+  lazy.open(Family.ipv4, raw.group, raw, deliver);
   watchLoop(
     s,
     name,
     log,
-    raw.receiveLoop((p) => onReceive(receivedIpv4(p.bytes, raw.ifindex, p.atMs))),
+    raw.receiveLoop((p) => {
+      // what the quiet socket holds arrived first
+      drainQuietOncePerTurn();
+      deliver(p);
+    }),
   );
   const own = ownSourceWatch(name, info.primaryIp ?? ownIp, onReceive, log);
   if (own) {
@@ -275,11 +287,16 @@ function openIpv6(
   s.linkLocal = linkLocalOf(s.info.index, log);
   const raw6 = RawIp6Socket.open(name, groups && { group: v6Bytes(groups.ipv6) });
   s.raw6 = raw6;
+  const deliver = (p: ReceivedPacket) => p.ip6 && onReceive(receivedIpv6(p.bytes, p.ip6, p.atMs));
+  s.lazy.open(Family.ipv6, raw6.group, raw6, deliver);
   watchLoop(
     s,
     name,
     log,
-    raw6.receiveLoop((p) => p.ip6 && onReceive(receivedIpv6(p.bytes, p.ip6, p.atMs))),
+    raw6.receiveLoop((p) => {
+      drainQuietOncePerTurn();
+      deliver(p);
+    }),
   );
 }
 
@@ -288,9 +305,11 @@ function joinOn(s: Sockets, name: string, family: Family, group: string): void {
   if (family === Family.ipv4) s.raw.join(v4Bytes(group));
   else if (s.raw6 === null) throw new Error(`${name}: no IPv6 socket open`);
   else s.raw6.join(v6Bytes(group));
+  s.lazy.join(family, family === Family.ipv4 ? v4Bytes(group) : v6Bytes(group));
 }
 
 async function closeSockets(s: Sockets): Promise<void> {
+  s.lazy.close();
   await s.raw.close();
   await s.raw6?.close();
   await s.arp.close();
@@ -331,7 +350,12 @@ export function realEffects(log: Logger): Effects {
     now: () => performance.now(),
     // never early: a deadline timer that fired early (Deno truncates fractional delays) found
     // nothing due and had to be re-armed, a second wake-up and ~1 ms more lateness
-    setTimer: (delayMs, fn) => timers.setTimer(delayMs, fn),
+    // any wake-up first hands over the routine adverts queued meanwhile (lazy_read.ts)
+    setTimer: (delayMs, fn) =>
+      timers.setTimer(delayMs, () => {
+        drainQuietOncePerTurn();
+        fn();
+      }),
     clearTimer: (id) => timers.clearTimer(id),
     openInterface(name, onReceive, groups): Promise<InterfacePort> {
       let sockets: Sockets;
@@ -343,6 +367,8 @@ export function realEffects(log: Logger): Effects {
       if (!sockets.info.up) log.warn(`interface ${name} is down`);
       /** groups joined beyond the defaults, joined again on re-opened sockets */
       const joined: { family: Family; group: string }[] = [];
+      /** the routine adverts asked for, set again on re-opened sockets */
+      const routine = new Map<Family, RoutineAdvert[]>();
       let closed: Promise<void> | null = null;
       const port: InterfacePort = {
         name,
@@ -386,8 +412,13 @@ export function realEffects(log: Logger): Effects {
           });
         },
         drainReceived: () => {
+          sockets.lazy.drain();
           sockets.raw.drainNow();
           sockets.raw6?.drainNow();
+        },
+        setRoutine: (family, adverts) => {
+          routine.set(family, adverts);
+          sockets.lazy.set(family, adverts);
         },
         sendFrames: (frames) => {
           for (const f of frames) sockets.arp.send(f);
@@ -414,6 +445,7 @@ export function realEffects(log: Logger): Effects {
           try {
             if (old.raw6 !== null) openIpv6(next, name, onReceive, groups, log);
             for (const j of joined) joinOn(next, name, j.family, j.group);
+            for (const [family, adverts] of routine) next.lazy.set(family, adverts);
           } catch (err) {
             void closeSockets(next);
             throw err;
@@ -452,6 +484,7 @@ export function realEffects(log: Logger): Effects {
         return null;
       }
       const loop = monitor.run((events) => {
+        drainQuietOncePerTurn();
         onChange(events === null ? null : events.flatMap((e) => e.name === null ? [] : [e.name]));
       }).catch((err) => {
         log.error(`link watch failed, polling instead: ${String(err)}`);
@@ -471,6 +504,7 @@ export function realEffects(log: Logger): Effects {
         return null;
       }
       const loop = monitor.run((events) => {
+        drainQuietOncePerTurn();
         if (events === null) return onChange(null);
         const changes: AddressChange[] = [];
         for (const e of events.v4) {

@@ -163,12 +163,13 @@ export class FakeHost implements Effects {
    * yet: only the port's drainReceived() hands it over.
    */
   queue(iface: string, packet: Received): void {
-    this.queued.set(iface, [...(this.queued.get(iface) ?? []), packet]);
+    // it arrived now, whenever it is read (a real port stamps the kernel's arrival time)
+    this.queued.set(iface, [...(this.queued.get(iface) ?? []), { ...packet, atMs: this.nowMs }]);
   }
 
-  /** Delivers a packet as if received on `iface`. */
+  /** Delivers a packet as if received on `iface` now. */
   deliver(iface: string, packet: Received): void {
-    this.receivers.get(iface)?.(packet);
+    this.receivers.get(iface)?.({ ...packet, atMs: this.nowMs });
   }
 
   /** The adverts sent (on `iface`, when given) that decode, in order. */
