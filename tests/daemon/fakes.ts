@@ -11,6 +11,7 @@ import type {
   HostAddress,
   InterfacePort,
   Received,
+  RoutineAdvert,
   SendTo,
   VipOutcome,
 } from "../../lib/daemon/effects.ts";
@@ -57,6 +58,8 @@ export class FakeHost implements Effects {
   vipToolWorks = true;
   /** packets the "kernel" holds for an interface, not yet handed over (see {@link queue}) */
   queued = new Map<string, Received[]>();
+  /** the routine adverts each port was told last, by "iface family" (see setRoutine) */
+  routine = new Map<string, RoutineAdvert[]>();
   closed: string[] = [];
   /** interface name -> more addresses on it than the primary (unicast_src_ip checks) */
   extraAddresses = new Map<string, string[]>();
@@ -145,6 +148,7 @@ export class FakeHost implements Effects {
         this.joined.push(...groups);
         return "rebound";
       },
+      setRoutine: (family, adverts) => void this.routine.set(`${name} ${family}`, adverts),
       drainReceived: () => {
         const list = this.queued.get(name) ?? [];
         this.queued.delete(name);

@@ -84,9 +84,10 @@ testWith(
         }
         const perSecond = (mainThreadWakeups(a.pid) - w0) / ((performance.now() - t0) / 1000);
         const after = { a: await vrrpStatus(lab, "a", tmp), b: await vrrpStatus(lab, "b", tmp) };
-        // 2 adverts a second would be 2+ wake-ups a second: A wakes for its Master_Down
-        // deadlines (about every 3 s per instance), the link check and our status requests
-        assert.ok(perSecond < 1.2, `A's main thread woke ${perSecond.toFixed(2)} times a second`);
+        // 2 adverts a second, read at once, are 2+ wake-ups a second (4.1 measured with lazy
+        // reading off); lazily, A wakes for its Master_Down deadlines (about every 3 s per
+        // instance) and the link check (about 1.1 measured)
+        assert.ok(perSecond < 1.5, `A's main thread woke ${perSecond.toFixed(2)} times a second`);
         // the quiet socket held several adverts at once (each ~0x340 bytes of buffer)
         assert.ok(mostQueued >= 3 * 0x300, `the most a VRRP socket of A held: ${mostQueued} B`);
         // status drains first: what A counts is what B sent (give or take one in flight)
