@@ -98,6 +98,9 @@ function missingPort(name: string): InterfacePort {
   };
 }
 
+/** A firing reads the held-back routine adverts when a backup's deadline is this close. */
+const ROUTINE_DEADLINE_LOOKAHEAD_MS = 5;
+
 /** Instances are found by (family, VRID): one VRID may exist once per family (RFC 5798 §5.2.3). */
 export function instanceKey(family: Family, vrid: number): string {
   return `${family}/${vrid}`;
@@ -137,6 +140,10 @@ export class Daemon implements DaemonApi {
       opts.effects,
       (inst) => inst.deadlineReached(),
       () => {
+        // routine adverts held back (lazy reading) matter to a backup's deadline only
+        if (this.#routineDeadlineDue()) {
+          for (const { port } of this.#ifaces.values()) port.drainRoutine?.();
+        }
         for (const { port } of this.#ifaces.values()) port.drainReceived?.();
       },
     );
@@ -614,6 +621,20 @@ export class Daemon implements DaemonApi {
     inst.receiveAdvert(d.advert, r.src, wire, r.atMs);
   }
 
+  /**
+   * Whether an instance expecting routine adverts has its deadline due now, or so soon that it
+   * may come due while this firing runs.
+   */
+  #routineDeadlineDue(): boolean {
+    const soon = this.#opts.effects.now() + ROUTINE_DEADLINE_LOOKAHEAD_MS;
+    for (const inst of this.#instances.values()) {
+      if (inst.routineAdvert() !== null && (this.#scheduler.get(inst) ?? Infinity) <= soon) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Tells `entry`'s port the routine adverts of `family` its instances expect now. */
   #routineChanged(entry: IfaceEntry, family: Family): void {
     if (entry.port.setRoutine === undefined) return;
@@ -704,8 +725,11 @@ export class Daemon implements DaemonApi {
    * not live, it is what the daemon believes.
    */
   snapshot(instance?: string): StatusReply | { ok: false; error: string } {
-    // routine adverts held back (lazy reading) count before anything is read
-    for (const { port } of this.#ifaces.values()) port.drainReceived?.();
+    // adverts held back (lazy reading) count before anything is read
+    for (const { port } of this.#ifaces.values()) {
+      port.drainRoutine?.();
+      port.drainReceived?.();
+    }
     let insts = [...this.#instances.values()];
     if (instance !== undefined) {
       insts = insts.filter((i) => i.cfg.name === instance);

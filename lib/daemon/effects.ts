@@ -110,6 +110,8 @@ export interface InterfacePort {
    * in order, with their arrival time as `atMs`. Optional: without it everything comes at once.
    */
   setRoutine?(family: Family, adverts: RoutineAdvert[]): void;
+  /** Hands over the routine adverts held back (see setRoutine) now, in order. Optional. */
+  drainRoutine?(): void;
   /**
    * Re-opens the sockets when the interface now has another index than the one they were
    * bound to (deleted and re-created: a driver reload, a re-made veth, a hot-plugged NIC).

@@ -350,11 +350,16 @@ export function realEffects(log: Logger): Effects {
     now: () => performance.now(),
     // never early: a deadline timer that fired early (Deno truncates fractional delays) found
     // nothing due and had to be re-armed, a second wake-up and ~1 ms more lateness
-    // any wake-up first hands over the routine adverts queued meanwhile (lazy_read.ts)
+    // any wake-up also hands over the routine adverts queued meanwhile (lazy_read.ts): after
+    // the timer's work, so an advert of ours is not sent later for it (a deadline that judges
+    // them drains first: see the daemon's scheduler)
     setTimer: (delayMs, fn) =>
       timers.setTimer(delayMs, () => {
-        drainQuietOncePerTurn();
-        fn();
+        try {
+          fn();
+        } finally {
+          drainQuietOncePerTurn();
+        }
       }),
     clearTimer: (id) => timers.clearTimer(id),
     openInterface(name, onReceive, groups): Promise<InterfacePort> {
@@ -412,10 +417,10 @@ export function realEffects(log: Logger): Effects {
           });
         },
         drainReceived: () => {
-          sockets.lazy.drain();
           sockets.raw.drainNow();
           sockets.raw6?.drainNow();
         },
+        drainRoutine: () => sockets.lazy.drain(),
         setRoutine: (family, adverts) => {
           routine.set(family, adverts);
           sockets.lazy.set(family, adverts);
