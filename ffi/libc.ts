@@ -288,6 +288,9 @@ export const SOCK_NONBLOCK = 0o4000;
 export const SOCK_CLOEXEC = 0o2000000;
 export const SOL_SOCKET = 1;
 export const SO_BINDTODEVICE = 25;
+export const SO_RCVBUF = 8;
+/** SO_RCVBUF past net.core.rmem_max (CAP_NET_ADMIN) */
+export const SO_RCVBUFFORCE = 33;
 export const SO_ATTACH_FILTER = 26;
 /** SO_TIMESTAMPNS_OLD: recvmsg gets the arrival time (CLOCK_REALTIME timespec) as SCM_TIMESTAMPNS */
 export const SO_TIMESTAMPNS = 35;

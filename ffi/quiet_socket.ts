@@ -21,6 +21,8 @@ import {
   MSG_DONTWAIT,
   SCM_TIMESTAMPNS,
   SO_BINDTODEVICE,
+  SO_RCVBUF,
+  SO_RCVBUFFORCE,
   SO_TIMESTAMPNS,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
@@ -47,6 +49,12 @@ import {
 const IPPROTO_VRRP = 112;
 const RECV_BUFFER_BYTES = 65536;
 const TIMESPEC_BYTES = 16;
+/**
+ * The queue may hold every advert between two wake-ups (a backup of 255 instances at 100 ms
+ * sleeping through a Master_Down_Interval: ~1,000 of them, ~0.8 MB of kernel buffers); a full
+ * queue would drop the newest, and Master_Down would be judged from an older one.
+ */
+const QUIET_RCVBUF_BYTES = 4 << 20;
 
 function intOpt(value: number): Uint8Array {
   const b = new Uint8Array(4);
@@ -99,6 +107,11 @@ export class QuietSocket {
       attachSocketFilter(fd, rejectAllFilter(), ifname);
       opt("SO_BINDTODEVICE", SOL_SOCKET, SO_BINDTODEVICE, cString(ifname));
       opt("SO_TIMESTAMPNS", SOL_SOCKET, SO_TIMESTAMPNS, intOpt(1));
+      const size = intOpt(QUIET_RCVBUF_BYTES);
+      // past rmem_max when privileged; else as much as rmem_max allows
+      if (c.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, size, 4) < 0) {
+        c.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, size, 4);
+      }
       if (family === "ipv6") {
         opt("IPV6_RECVHOPLIMIT", IPPROTO_IPV6, IPV6_RECVHOPLIMIT, intOpt(1));
         opt("IPV6_RECVPKTINFO", IPPROTO_IPV6, IPV6_RECVPKTINFO, intOpt(1));
