@@ -156,6 +156,11 @@ export class LazyReader {
       pair.quiet.attachFilter(next.quiet);
       pair.polled.attachFilter(next.polled);
       pair.active = adverts;
+      this.#log.debug(
+        `${this.#name}: routine ${family} adverts read lazily: ` +
+          (adverts.map((r) => `VRID ${r.vrid} from ${r.source} at ${r.priority}`).join(", ") ||
+            "none"),
+      );
     } catch (err) {
       // whatever happened, fall back to waking for everything
       this.#log.warn(`${this.#name}: routine ${family} adverts not filtered: ${String(err)}`);
