@@ -1,8 +1,9 @@
 /**
  * Footprint of a daemon's process tree from /proc: resident memory (VmRSS of every process in
- * the tree) and CPU time: the nanosecond run time of every live thread (/proc/PID/task/TID/
+ * the tree, and its proportional share, Pss, which splits the pages of a binary shared by several
+ * processes) and CPU time: the nanosecond run time of every live thread (/proc/PID/task/TID/
  * schedstat), plus cutime + cstime (clock ticks) of children already reaped, such as the `ip`
- * processes a daemon spawns.
+ * processes a daemon spawns. Wake-ups are the threads' run slices (schedstat's third field).
  */
 
 const CLOCK_TICKS_PER_SEC = 100; // Linux USER_HZ on every mainstream build (getconf CLK_TCK)
@@ -11,7 +12,11 @@ const CLOCK_TICKS_PER_SEC = 100; // Linux USER_HZ on every mainstream build (get
 export interface TreeSample {
   pids: number[];
   rssKb: number;
+  /** Pss of the tree (smaps_rollup), 0 where the kernel has none */
+  pssKb: number;
   cpuMs: number;
+  /** run slices of every live thread so far: each wake-up of a thread is one */
+  slices: number;
 }
 
 function readText(path: string): string | null {
@@ -65,6 +70,25 @@ function rssKb(pid: number): number {
   return match ? Number(match[1]) : 0;
 }
 
+function pssKb(pid: number): number {
+  const match = readText(`/proc/${pid}/smaps_rollup`)?.match(/^Pss:\s+(\d+) kB/m);
+  return match ? Number(match[1]) : 0;
+}
+
+/** Run slices of every live thread of `pid`. */
+function slices(pid: number): number {
+  let n = 0;
+  try {
+    for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
+      const line = readText(`/proc/${pid}/task/${t.name}/schedstat`);
+      if (line !== null) n += Number(line.trim().split(" ")[2] ?? 0);
+    }
+  } catch {
+    // exited meanwhile
+  }
+  return n;
+}
+
 /** CPU time of `pid` in ms: its threads' run time plus its reaped children's CPU time. */
 function cpuMs(pid: number): number {
   const f = statFields(pid);
@@ -94,12 +118,16 @@ function cpuMs(pid: number): number {
 export function sampleTree(root: number): TreeSample {
   const pids = processTree(root);
   let rss = 0;
+  let pss = 0;
   let cpu = 0;
+  let runs = 0;
   for (const pid of pids) {
     rss += rssKb(pid);
+    pss += pssKb(pid);
     cpu += cpuMs(pid);
+    runs += slices(pid);
   }
-  return { pids, rssKb: rss, cpuMs: cpu };
+  return { pids, rssKb: rss, pssKb: pss, cpuMs: cpu, slices: runs };
 }
 
 /** CPU use between two samples taken `wallMs` apart, as a percentage of one core. */

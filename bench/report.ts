@@ -463,6 +463,25 @@ export function buildRows(raw: RawResults): Row[] {
       target: { text: "<= 45 MB", ok: (v) => v <= 45 },
     }),
     row({
+      id: "idle_pss_mb",
+      scenario: "6 footprint (example config)",
+      figure: "Pss, all processes (router A; shared pages split among their users)",
+      unit: "MB",
+      digits: 1,
+      samples: raw.idle,
+      // runs recorded before this figure existed have none
+      pick: (s) => s.a.pssMb ?? NaN,
+    }),
+    row({
+      id: "idle_wakeups_per_sec",
+      scenario: "6 footprint (example config)",
+      figure: "thread wake-ups per second, idle (router A, all threads)",
+      unit: "/s",
+      digits: 2,
+      samples: raw.idle,
+      pick: (s) => s.a.wakeupsPerSec ?? NaN,
+    }),
+    row({
       id: "scale255_cpu_master_percent",
       scenario: "7 scale: 255 instances",
       figure: "CPU of the master (255 adverts/s), % of one core",

@@ -17,6 +17,10 @@ export interface Footprint {
   /** RSS of the whole tree at the end of the window */
   rssMb: number;
   rssMaxMb: number;
+  /** proportional share of the tree's memory at the end (the deno binary's pages are shared) */
+  pssMb: number;
+  /** thread wake-ups (run slices) per second over the window, all threads of the tree */
+  wakeupsPerSec: number;
   processes: number;
 }
 
@@ -57,6 +61,8 @@ export class FootprintMeter {
       rssStartMb: this.#first.rssKb / 1024,
       rssMb: last.rssKb / 1024,
       rssMaxMb: this.#maxKb / 1024,
+      pssMb: last.pssKb / 1024,
+      wakeupsPerSec: (1000 * (last.slices - this.#first.slices)) / (performance.now() - this.#t0),
       processes: last.pids.length,
     };
   }
