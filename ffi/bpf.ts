@@ -12,8 +12,11 @@ const LD_W_ABS = 0x20;
 const JEQ_K = 0x15;
 const RET_K = 0x06;
 
+/** One classic BPF instruction: opcode, jump-if-true, jump-if-false, constant. */
+export type Insn = [code: number, jt: number, jf: number, k: number];
+
 /** One `struct sock_filter { __u16 code; __u8 jt; __u8 jf; __u32 k; }` per instruction. */
-function program(insns: [code: number, jt: number, jf: number, k: number][]): Uint8Array {
+export function encodeProgram(insns: Insn[]): Uint8Array {
   const out = new Uint8Array(insns.length * 8);
   const v = new DataView(out.buffer);
   insns.forEach(([code, jt, jf, k], i) => {
@@ -33,7 +36,7 @@ function program(insns: [code: number, jt: number, jf: number, k: number][]): Ui
 export function ipv4ProtocolFromSourceFilter(protocol: number, source: Uint8Array): Uint8Array {
   const b = source;
   const src = ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
-  return program([
+  return encodeProgram([
     [LD_H_ABS, 0, 0, 12],
     [JEQ_K, 0, 5, 0x0800], // not IPv4: drop
     [LD_B_ABS, 0, 0, 23],

@@ -9,6 +9,7 @@
  * at IHL*4, the source at 12); an IPv6 raw socket sees the VRRP header at 0, and the IPv6 source
  * through the kernel's network-header window (SKF_NET_OFF + 8). Pure: builds bytes only.
  */
+import { encodeProgram, type Insn } from "./bpf.ts";
 
 /** <linux/filter.h> opcodes (class | size | mode). */
 const LD_W_ABS = 0x20;
@@ -42,21 +43,6 @@ export interface RoutineAdvert {
   priority: number;
   /** its advert interval as on the wire: seconds (v2, byte 5) or centiseconds (v3, the low 12 bits of bytes 4-5) */
   interval: number;
-}
-
-type Insn = [code: number, jt: number, jf: number, k: number];
-
-/** One `struct sock_filter { __u16 code; __u8 jt; __u8 jf; __u32 k; }` per instruction. */
-export function encodeProgram(insns: Insn[]): Uint8Array {
-  const out = new Uint8Array(insns.length * 8);
-  const v = new DataView(out.buffer);
-  insns.forEach(([code, jt, jf, k], i) => {
-    v.setUint16(i * 8, code, true);
-    v.setUint8(i * 8 + 2, jt);
-    v.setUint8(i * 8 + 3, jf);
-    v.setUint32(i * 8 + 4, k >>> 0, true);
-  });
-  return out;
 }
 
 function word(b: Uint8Array, at: number): number {

@@ -5,39 +5,17 @@ import {
   ETH_P_ARP,
   libc,
   PACKET_OUTGOING,
-  SO_ATTACH_FILTER,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
   SOCK_RAW,
-  SOL_SOCKET,
 } from "./libc.ts";
 import { check } from "./errors.ts";
 import { interfaceIndex } from "./netif.ts";
+import { attachSocketFilter } from "./socket_filter.ts";
 import { type ReceivedPacket, ReceivePump, recvDontWait } from "./poller.ts";
 import { readSockaddrLl, SOCKADDR_LL_BYTES, sockaddrLl } from "./structs.ts";
 
 export type { ReceivedPacket } from "./poller.ts";
-
-/** sizeof(struct sock_fprog) on x86_64: an unsigned short, padding, a pointer. */
-const SOCK_FPROG_BYTES = 16;
-
-/**
- * setsockopt(SO_ATTACH_FILTER) with a classic BPF `program` (see bpf.ts): the kernel then
- * queues only the frames the program accepts.
- */
-function attachFilter(fd: number, program: Uint8Array, ifname: string): void {
-  const fprog = new Uint8Array(SOCK_FPROG_BYTES);
-  const v = new DataView(fprog.buffer);
-  v.setUint16(0, program.length / 8, true); // number of instructions
-  const ptr = Deno.UnsafePointer.of(program as Uint8Array<ArrayBuffer>);
-  v.setBigUint64(8, BigInt(Deno.UnsafePointer.value(ptr)), true);
-  // the kernel copies the program during the call
-  check(
-    "setsockopt(SO_ATTACH_FILTER)",
-    libc().setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, fprog, SOCK_FPROG_BYTES),
-    ifname,
-  );
-}
 
 /**
  * `socket(AF_PACKET, SOCK_RAW, ...)` on one interface. Send-only sockets use protocol 0 so the
@@ -78,7 +56,7 @@ export class PacketSocket {
     // and wait out an RCU grace period (8-14 ms of the daemon's start per socket).
     const fd = check("socket", c.socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     try {
-      if (opts.filter) attachFilter(fd, opts.filter, ifname);
+      if (opts.filter) attachSocketFilter(fd, opts.filter, ifname);
       if (opts.receive) {
         const addr = sockaddrLl(ifindex, protocol);
         check("bind", c.bind(fd, addr, SOCKADDR_LL_BYTES), ifname);
