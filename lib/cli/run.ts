@@ -183,6 +183,33 @@ async function runLocked(
   // The sockets open and join the VRRP groups first, for the shortest way to the first advert
   // (issue 14); no instance runs and nothing on the host changes until opened.run() below, so
   // the control socket and the metrics listener can still refuse the start.
+  // Signals are ours from here on: a SIGTERM during start-up ends the start cleanly (before the
+  // host is touched, or by a normal shutdown once running), it never kills a half-started daemon.
+  const stopped = Promise.withResolvers<void>();
+  let running: Daemon | null = null;
+  let stopSignal: string | null = null;
+  const stopRunning = (d: Daemon) =>
+    d.shutdown().then(() => stopped.resolve(), (err) => stopped.reject(err));
+  const onStop = (signal: string) => () => {
+    logger.info(`received ${signal}`);
+    stopSignal ??= signal;
+    if (running !== null) stopRunning(running);
+  };
+  const onHup = () => {
+    logger.info("received SIGHUP");
+    if (running !== null) void running.reload();
+    else logger.warn("SIGHUP while starting: the configuration just read is used");
+  };
+  const handlers: [Deno.Signal, () => void][] = [
+    ["SIGTERM", onStop("SIGTERM")],
+    ["SIGINT", onStop("SIGINT")],
+    ["SIGHUP", onHup],
+  ];
+  for (const [sig, fn] of handlers) Deno.addSignalListener(sig, fn);
+  const removeHandlers = () => {
+    for (const [sig, fn] of handlers) Deno.removeSignalListener(sig, fn);
+  };
+
   let opened: Daemon;
   try {
     opened = await Daemon.open(loaded.config, {
@@ -198,6 +225,7 @@ async function runLocked(
       onGroupTransition: (c) => notify.enqueue(c.group.name, c.to, c.group.notify, 0, true),
     });
   } catch (err) {
+    removeHandlers();
     await notify.close();
     if (err instanceof InterfaceError) {
       console.error(`vrrp: ${err.message}`);
@@ -219,6 +247,7 @@ async function runLocked(
   let metrics: MetricsServer | null = null;
   /** Closes what is open; the start is refused with `code`. */
   const refuse = async (code: number): Promise<number> => {
+    removeHandlers();
     await opened.shutdown();
     await control?.close();
     await metrics?.close();
@@ -264,6 +293,8 @@ async function runLocked(
     }
   }
 
+  // stopped while starting: nothing on the host has changed yet
+  if (stopSignal !== null) return await refuse(0);
   try {
     await opened.run();
   } catch (err) {
@@ -275,27 +306,13 @@ async function runLocked(
   if (metrics) logger.info(`metrics at http://${metrics.address}/metrics`);
   // threads the runtime started meanwhile (the poll() worker) get the same priority
   applyProcessPriority(loaded.config.global, logger, true);
-  const running = daemon;
-
-  const stopped = Promise.withResolvers<void>();
-  const onStop = (signal: string) => () => {
-    logger.info(`received ${signal}`);
-    running.shutdown().then(() => stopped.resolve(), (err) => stopped.reject(err));
-  };
-  const onHup = () => {
-    logger.info("received SIGHUP");
-    void running.reload();
-  };
-  const handlers: [Deno.Signal, () => void][] = [
-    ["SIGTERM", onStop("SIGTERM")],
-    ["SIGINT", onStop("SIGINT")],
-    ["SIGHUP", onHup],
-  ];
-  for (const [sig, fn] of handlers) Deno.addSignalListener(sig, fn);
+  running = daemon;
+  // a stop asked for while run() was starting the instances is carried out now
+  if (stopSignal !== null) stopRunning(running);
   try {
     await stopped.promise;
   } finally {
-    for (const [sig, fn] of handlers) Deno.removeSignalListener(sig, fn);
+    removeHandlers();
     await control?.close();
     await metrics?.close();
     await notify.close();
