@@ -75,43 +75,37 @@ function pssKb(pid: number): number {
   return match ? Number(match[1]) : 0;
 }
 
-/** Run slices of every live thread of `pid`. */
-function slices(pid: number): number {
-  let n = 0;
-  try {
-    for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
-      const line = readText(`/proc/${pid}/task/${t.name}/schedstat`);
-      if (line !== null) n += Number(line.trim().split(" ")[2] ?? 0);
-    }
-  } catch {
-    // exited meanwhile
-  }
-  return n;
-}
-
-/** CPU time of `pid` in ms: its threads' run time plus its reaped children's CPU time. */
-function cpuMs(pid: number): number {
-  const f = statFields(pid);
-  if (f === null) return 0;
-  // stat fields 16..17 (cutime cstime) are [13..14] here
-  const reapedTicks = Number(f[13]) + Number(f[14]);
-  let threadsNs = 0;
-  let threads = 0;
+/** Run time (ns) and run slices summed over every live thread of `pid` (schedstat). */
+function threadStats(pid: number): { threads: number; ns: number; slices: number } {
+  const sum = { threads: 0, ns: 0, slices: 0 };
   try {
     for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
       const line = readText(`/proc/${pid}/task/${t.name}/schedstat`);
       if (line === null) continue;
-      threadsNs += Number(line.split(" ")[0]);
-      threads++;
+      const [ns, , runs] = line.trim().split(" ");
+      sum.ns += Number(ns);
+      sum.slices += Number(runs ?? 0);
+      sum.threads++;
     }
   } catch {
     // exited meanwhile
   }
+  return sum;
+}
+
+/** CPU time of `pid` in ms (its threads' run time plus its reaped children's), and run slices. */
+function cpuOf(pid: number): { ms: number; slices: number } {
+  const f = statFields(pid);
+  if (f === null) return { ms: 0, slices: 0 };
+  // stat fields 16..17 (cutime cstime) are [13..14] here
+  const reapedTicks = Number(f[13]) + Number(f[14]);
+  const { threads, ns: threadsNs, slices } = threadStats(pid);
   if (threads === 0) {
     // no schedstat (kernel without CONFIG_SCHEDSTATS): utime + stime in ticks
-    return ((Number(f[11]) + Number(f[12]) + reapedTicks) * 1000) / CLOCK_TICKS_PER_SEC;
+    const ms = ((Number(f[11]) + Number(f[12]) + reapedTicks) * 1000) / CLOCK_TICKS_PER_SEC;
+    return { ms, slices: 0 };
   }
-  return threadsNs / 1e6 + (reapedTicks * 1000) / CLOCK_TICKS_PER_SEC;
+  return { ms: threadsNs / 1e6 + (reapedTicks * 1000) / CLOCK_TICKS_PER_SEC, slices };
 }
 
 /** Reads RSS and cumulative CPU time of `root`'s whole tree now. */
@@ -124,8 +118,9 @@ export function sampleTree(root: number): TreeSample {
   for (const pid of pids) {
     rss += rssKb(pid);
     pss += pssKb(pid);
-    cpu += cpuMs(pid);
-    runs += slices(pid);
+    const c = cpuOf(pid);
+    cpu += c.ms;
+    runs += c.slices;
   }
   return { pids, rssKb: rss, pssKb: pss, cpuMs: cpu, slices: runs };
 }

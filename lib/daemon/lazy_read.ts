@@ -14,6 +14,7 @@ import { QuietSocket } from "../../ffi/quiet_socket.ts";
 import { Family, parseAddress } from "../vrrp/address.ts";
 import type { RoutineAdvert } from "./effects.ts";
 import type { Logger } from "./logger.ts";
+import { sameRoutine } from "./routine.ts";
 
 /** The polled socket of a pair: only its filter is changed here. */
 export interface PolledSocket {
@@ -34,7 +35,7 @@ const readers = new Set<LazyReader>();
 let drainedThisTurn = false;
 
 /** Hands every quiet queue's packets to their owners now. */
-export function drainAllQuiet(): void {
+function drainAllQuiet(): void {
   for (const r of readers) r.drain();
 }
 
@@ -48,10 +49,6 @@ export function drainQuietOncePerTurn(): void {
   queueMicrotask(() => drainedThisTurn = false);
   drainAllQuiet();
 }
-
-const same = (a: RoutineAdvert, b: RoutineAdvert) =>
-  a.vrid === b.vrid && a.version === b.version && a.source === b.source &&
-  a.priority === b.priority && a.interval === b.interval;
 
 /** The quiet sockets of one interface (one per family) and the split of its traffic. */
 export class LazyReader {
@@ -137,7 +134,8 @@ export class LazyReader {
     const pair = this.#pairs.find((p) => p.family === family);
     if (!pair) return;
     if (
-      pair.active.length === adverts.length && pair.active.every((a, i) => same(a, adverts[i]))
+      pair.active.length === adverts.length &&
+      pair.active.every((a, i) => sameRoutine(a, adverts[i]))
     ) return;
     if (this.#draining) {
       this.#pending.set(family, adverts);
@@ -147,7 +145,7 @@ export class LazyReader {
     // a drain may have changed the set again (and applied it)
     if (this.#wanted.get(family) !== adverts) return;
     const wireFamily = family === Family.ipv4 ? "ipv4" : "ipv6";
-    const both = pair.active.filter((a) => adverts.some((b) => same(a, b)));
+    const both = pair.active.filter((a) => adverts.some((b) => sameRoutine(a, b)));
     try {
       const next = routineFilters(wireFamily, adverts.map(wire));
       if (both.length !== pair.active.length) {
